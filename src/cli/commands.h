@@ -1,0 +1,12 @@
+// Each subcommand lives in its own file and registers itself on the app.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace tformer::cli {
+
+void register_classify(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_inspect(CLI::App& app);
+void register_attention(CLI::App& app);
+
+}  // namespace tformer::cli

@@ -1,0 +1,72 @@
+// One process-wide pool of persistent workers. Kernels split their work with
+// parallel_for; nothing else in tformer spawns threads. A parallel_for called
+// from inside a worker runs serially, so nested kernels never oversubscribe.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tformer {
+
+// A non-owning reference to a callable (no allocation, unlike std::function).
+class RangeFn {
+ public:
+  template <class F>
+  RangeFn(F& f) : obj_(&f), call_([](void* o, int64_t b, int64_t e) { (*static_cast<F*>(o))(b, e); }) {}
+  void operator()(int64_t b, int64_t e) const { call_(obj_, b, e); }
+
+ private:
+  void* obj_;
+  void (*call_)(void*, int64_t, int64_t);
+};
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Splits [0, n) into at most num_threads() contiguous chunks of at least
+  // `grain` items and runs fn(begin, end) on each; the caller runs one chunk.
+  template <class F>
+  void parallel_for(int64_t n, int64_t grain, F&& fn) {
+    auto& f = fn;
+    run(n, grain, RangeFn(f));
+  }
+
+  // The process-wide pool. Its size is set once by set_num_threads (default:
+  // all cores, or TFORMER_NUM_THREADS).
+  static ThreadPool& global();
+  static void set_num_threads(int n);
+  static int default_num_threads();
+
+ private:
+  void run(int64_t n, int64_t grain, RangeFn fn);
+  void worker_loop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex run_mu_;  // one job at a time when several outside threads share the pool
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  // The job in flight.
+  const RangeFn* job_ = nullptr;
+  int64_t job_n_ = 0;
+  int job_chunks_ = 0;
+};
+
+template <class F>
+inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
+  ThreadPool::global().parallel_for(n, grain, std::forward<F>(fn));
+}
+
+}  // namespace tformer

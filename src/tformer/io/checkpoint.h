@@ -1,0 +1,86 @@
+// Checkpoints: the tensors of a Hugging Face model directory, whatever file
+// format holds them (model.safetensors, a sharded model.safetensors.index.json,
+// pytorch_model.bin, or its sharded index), behind one lookup by name.
+//
+// Name remapping lives here and only here: old LayerNorm names (`gamma`,
+// `beta`) are exposed as `weight`/`bias`, and a model's base prefix (`bert.`)
+// may be present or absent in the file.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tformer/core/tensor.h"
+
+namespace tformer::io {
+
+struct TensorInfo {
+  std::string name;         // canonical name (after remapping)
+  std::string stored_name;  // as written in the file
+  DType dtype;
+  Shape shape;
+  std::filesystem::path file;
+};
+
+class Checkpoint {
+ public:
+  // `path` is a model directory or one weights file (.safetensors / .bin).
+  // Throws tformer::Error naming the file and the tensor on any inconsistency.
+  static Checkpoint open(const std::filesystem::path& path);
+
+  // Names (canonical), sorted.
+  std::vector<std::string> names() const;
+  bool contains(const std::string& name) const;
+  const TensorInfo& info(const std::string& name) const;
+  // The tensor in its stored dtype; a view into the memory map when possible.
+  Tensor get(const std::string& name) const;
+  // The tensor converted to fp32 (a no-copy view when already fp32), with its
+  // shape checked against `expected`: a mismatch names the file and tensor.
+  Tensor get_f32(const std::string& name, const Shape& expected) const;
+
+  // The model's base prefix ("bert"): a name asked for as "bert.x" also finds
+  // a stored "x", and "x" finds "bert.x".
+  void set_base_prefix(const std::string& prefix);
+  // Resolves a requested name to the canonical name present, or "" if absent.
+  std::string resolve(const std::string& name) const;
+
+  // Which files the tensors came from, for messages ("dir/model.safetensors").
+  std::string source() const;
+  // safetensors `__metadata__` (merged across shards); empty for .bin.
+  const std::map<std::string, std::string>& metadata() const;
+
+  // Tracks which tensors a model took, to report unexpected ones.
+  void mark_used(const std::string& canonical_name) const;
+  // Throws naming every stored tensor not taken, except those starting with
+  // one of `ignorable_prefixes` (e.g. pre-training heads "cls.").
+  void check_all_used(const std::vector<std::string>& ignorable_prefixes) const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// A prefix-scoped view of a checkpoint, as candle's VarBuilder: a module asks
+// for its local names ("query.weight") and the view adds the path.
+class WeightView {
+ public:
+  explicit WeightView(const Checkpoint& ckpt, std::string prefix = "");
+  WeightView pp(const std::string& name) const;  // "encoder" → "…encoder."
+  WeightView pp(int index) const;                // "layer" + 3 → "…layer.3."
+  std::string full_name(const std::string& local) const;
+  bool contains(const std::string& local) const;
+  // fp32 tensor of exactly this shape; missing or mis-shaped is an Error naming
+  // the file and the full tensor name.
+  Tensor get(const std::string& local, const Shape& expected) const;
+  const Checkpoint& checkpoint() const { return *ckpt_; }
+
+ private:
+  const Checkpoint* ckpt_;
+  std::string prefix_;
+};
+
+}  // namespace tformer::io
