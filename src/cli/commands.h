@@ -8,5 +8,6 @@ void register_classify(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_attention(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace tformer::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   tformer::cli::register_tokenize(app);
   tformer::cli::register_inspect(app);
   tformer::cli::register_attention(app);
+  tformer::cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

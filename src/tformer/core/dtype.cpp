@@ -79,6 +79,14 @@ uint16_t f32_to_f16(float f) {
   return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
 }
 
+namespace {
+template <class T>
+void widen(const void* src, float* dst, size_t n) {
+  const T* s = static_cast<const T*>(src);
+  for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
+}
+}  // namespace
+
 void convert_to_f32(DType src_type, const void* src, float* dst, size_t n) {
   switch (src_type) {
     case DType::F32:
@@ -99,8 +107,12 @@ void convert_to_f32(DType src_type, const void* src, float* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
-    default:
-      TF_FAIL("cannot convert " << dtype_name(src_type) << " to F32: not a float type");
+    case DType::I8: return widen<int8_t>(src, dst, n);
+    case DType::U8: return widen<uint8_t>(src, dst, n);
+    case DType::Bool: return widen<uint8_t>(src, dst, n);
+    case DType::I16: return widen<int16_t>(src, dst, n);
+    case DType::I32: return widen<int32_t>(src, dst, n);
+    case DType::I64: return widen<int64_t>(src, dst, n);
   }
 }
 

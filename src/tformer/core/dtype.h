@@ -37,7 +37,7 @@ inline uint16_t f32_to_bf16(float f) {
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 
-// Converts n elements of a float type (F32, F64, F16, BF16) to fp32.
+// Converts n elements of any type to fp32 (integers and bools by value).
 void convert_to_f32(DType src_type, const void* src, float* dst, size_t n);
 // Converts n fp32 elements to a float type (F32, F16, BF16).
 void convert_from_f32(const float* src, DType dst_type, void* dst, size_t n);

@@ -1,0 +1,16 @@
+// Element-wise activations, in place over n floats. Names follow Hugging
+// Face's ACT2FN keys: "gelu" (exact, erf), "gelu_new"/"gelu_pytorch_tanh"
+// (tanh approximation), "relu", "tanh", "silu".
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace tformer::kernels {
+
+enum class Activation { Gelu, GeluTanh, Relu, Tanh, Silu };
+
+// Parses a config.json `hidden_act`; an unknown name is an Error naming `source`.
+Activation activation_from_name(const std::string& name, const std::string& source);
+void activate(Activation act, float* x, int64_t n);
+
+}  // namespace tformer::kernels

@@ -1,0 +1,40 @@
+// Scaled dot-product attention, the reference (materialised scores) version.
+//
+// Shapes: batch B, heads H, query length Sq, key/value length Sk, head dim D.
+// Q, K, V and Out are strided views: element (b, h, s, d) lives at
+//   data[b·batch_stride + h·head_stride + s·row_stride + d]
+// so the packed [B, S, H·D] output of a fused QKV projection is used in place.
+//
+//   scores[i, j] = scale · q_i · k_j, replaced by mask.fill where masked
+//   out_i = Σ_j softmax_j(scores[i, ·]) · v_j
+//
+// Work is split over (b, h) pairs across the thread pool; each thread keeps a
+// private Sq × Sk score buffer that only grows.
+#pragma once
+#include <cstdint>
+
+namespace tformer::kernels {
+
+struct HeadsView {
+  float* data = nullptr;
+  int64_t batch_stride = 0, head_stride = 0, row_stride = 0;
+};
+
+// Keep (b, h, i, j) iff data[b·batch_stride + h·head_stride + i·query_stride + j] != 0.
+// A key-padding mask [B, Sk] is batch_stride = Sk and zero head/query strides.
+// `causal` additionally masks j > i + (Sk − Sq).
+struct AttentionMask {
+  const float* data = nullptr;
+  int64_t batch_stride = 0, head_stride = 0, query_stride = 0;
+  bool causal = false;
+  float fill = -3.4028234663852886e38f;  // torch.finfo(float32).min, as HF adds
+};
+
+struct AttentionShape {
+  int64_t batch = 0, heads = 0, q_len = 0, kv_len = 0, head_dim = 0;
+};
+
+void attention(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
+               const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask);
+
+}  // namespace tformer::kernels

@@ -1,0 +1,67 @@
+#include "tformer/kernels/gemm.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "tformer/core/thread_pool.h"
+
+namespace tformer::kernels {
+
+void gemm_serial(const GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
+              g.trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(g.m),
+              static_cast<blasint>(g.n), static_cast<blasint>(g.k), g.alpha, g.a,
+              static_cast<blasint>(g.lda), g.b, static_cast<blasint>(g.ldb), g.beta, g.c,
+              static_cast<blasint>(g.ldc));
+}
+
+void gemm(const GemmArgs& g) {
+  ThreadPool& pool = ThreadPool::global();
+  const int threads = pool.num_threads();
+  // Small problems are not worth waking the workers.
+  if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_serial(g);
+  // Split the larger output dimension into blocks the micro-kernels like
+  // (multiples of 16 columns / 8 rows), one contiguous block per thread.
+  const bool split_rows = g.m >= g.n || g.m >= 8 * threads * 4;
+  const int64_t extent = split_rows ? g.m : g.n;
+  const int64_t align = split_rows ? 8 : 16;
+  const int64_t blocks = (extent + align - 1) / align;
+  pool.parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    const int64_t lo = b0 * align, hi = std::min(extent, b1 * align);
+    GemmArgs part = g;
+    if (split_rows) {
+      part.m = hi - lo;
+      part.a = g.trans_a ? g.a + lo : g.a + lo * g.lda;
+      part.c = g.c + lo * g.ldc;
+    } else {
+      part.n = hi - lo;
+      part.b = g.trans_b ? g.b + lo * g.ldb : g.b + lo;
+      part.c = g.c + lo;
+    }
+    gemm_serial(part);
+  });
+}
+
+void linear(const float* x, int64_t m, int64_t k, const float* weight, const float* bias, int64_t n,
+            float* y) {
+  GemmArgs g;
+  g.trans_b = true;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = x;
+  g.lda = k;
+  g.b = weight;
+  g.ldb = k;
+  g.c = y;
+  g.ldc = n;
+  if (bias) {
+    for (int64_t i = 0; i < m; ++i) std::copy(bias, bias + n, y + i * n);
+    g.beta = 1.0f;
+  }
+  gemm(g);
+}
+
+}  // namespace tformer::kernels

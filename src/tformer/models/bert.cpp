@@ -1,0 +1,271 @@
+#include "tformer/models/bert.h"
+
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "tformer/core/thread_pool.h"
+#include "tformer/io/json_file.h"
+#include "tformer/kernels/attention.h"
+#include "tformer/kernels/gemm.h"
+
+namespace tformer::models {
+
+// ---------------------------------------------------------------- config
+
+namespace {
+template <class T>
+T field(const nlohmann::json& j, const char* name, T fallback, const std::string& source) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    TF_FAIL(source << ": field '" << name << "' has the wrong type (" << it->type_name() << ")");
+  }
+}
+
+int64_t positive(const nlohmann::json& j, const char* name, int64_t fallback,
+                 const std::string& source) {
+  int64_t v = field<int64_t>(j, name, fallback, source);
+  TF_CHECK(v > 0, source << ": field '" << name << "' must be positive, found " << v);
+  return v;
+}
+}  // namespace
+
+BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  TF_CHECK(j.is_object(), source << ": expected a JSON object");
+  BertConfig c;
+  c.source = source;
+  c.vocab_size = positive(j, "vocab_size", c.vocab_size, source);
+  c.hidden_size = positive(j, "hidden_size", c.hidden_size, source);
+  c.num_hidden_layers = positive(j, "num_hidden_layers", c.num_hidden_layers, source);
+  c.num_attention_heads = positive(j, "num_attention_heads", c.num_attention_heads, source);
+  c.intermediate_size = positive(j, "intermediate_size", c.intermediate_size, source);
+  c.max_position_embeddings = positive(j, "max_position_embeddings", c.max_position_embeddings, source);
+  c.type_vocab_size = positive(j, "type_vocab_size", c.type_vocab_size, source);
+  c.layer_norm_eps = static_cast<float>(field<double>(j, "layer_norm_eps", c.layer_norm_eps, source));
+  c.pad_token_id = field<int32_t>(j, "pad_token_id", c.pad_token_id, source);
+  c.hidden_act_name = field<std::string>(j, "hidden_act", c.hidden_act_name, source);
+  c.hidden_act = kernels::activation_from_name(c.hidden_act_name, source);
+  TF_CHECK(c.hidden_size % c.num_attention_heads == 0,
+           source << ": hidden_size " << c.hidden_size << " is not a multiple of num_attention_heads "
+                  << c.num_attention_heads);
+  const std::string pos = field<std::string>(j, "position_embedding_type", "absolute", source);
+  TF_CHECK(pos == "absolute", source << ": position_embedding_type '" << pos
+                                     << "' is not supported (only 'absolute')");
+
+  // Labels: id2label wins; else num_labels (default 2) with LABEL_i names.
+  if (auto it = j.find("id2label"); it != j.end() && it->is_object() && !it->empty()) {
+    c.id2label.assign(it->size(), "");
+    for (auto& [key, value] : it->items()) {
+      size_t id = 0;
+      try {
+        id = std::stoul(key);
+      } catch (const std::exception&) {
+        TF_FAIL(source << ": id2label key '" << key << "' is not an integer");
+      }
+      TF_CHECK(id < c.id2label.size() && value.is_string(),
+               source << ": id2label entry '" << key << "' is out of range or not a string");
+      c.id2label[id] = value.get<std::string>();
+    }
+  } else {
+    int64_t n = positive(j, "num_labels", 2, source);
+    c.id2label.clear();
+    for (int64_t i = 0; i < n; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
+  }
+  return c;
+}
+
+BertConfig BertConfig::from_file(const std::filesystem::path& config_json) {
+  return from_json(io::read_json_file(config_json), config_json.string());
+}
+
+// ---------------------------------------------------------------- embeddings
+
+BertEmbeddings BertEmbeddings::load(const io::WeightView& vb, const BertConfig& cfg) {
+  BertEmbeddings e;
+  const int64_t h = cfg.hidden_size;
+  e.word_embeddings_ = nn::Embedding::load(vb.pp("word_embeddings"), cfg.vocab_size, h, "token id");
+  e.position_embeddings_ =
+      nn::Embedding::load(vb.pp("position_embeddings"), cfg.max_position_embeddings, h, "position");
+  e.token_type_embeddings_ =
+      nn::Embedding::load(vb.pp("token_type_embeddings"), cfg.type_vocab_size, h, "token type id");
+  e.layer_norm_ = nn::LayerNorm::load(vb.pp("LayerNorm"), h, cfg.layer_norm_eps);
+  return e;
+}
+
+void BertEmbeddings::forward(const BertInputs& in, float* out) const {
+  const int64_t h = word_embeddings_.dim();
+  TF_CHECK(in.seq <= position_embeddings_.num_embeddings(),
+           "a sequence of " << in.seq << " tokens exceeds max_position_embeddings "
+                            << position_embeddings_.num_embeddings());
+  for (int64_t b = 0; b < in.batch; ++b) {
+    float* rows = out + b * in.seq * h;
+    word_embeddings_.lookup(in.input_ids + b * in.seq, in.seq, rows, false);
+    for (int64_t s = 0; s < in.seq; ++s) {
+      const float* pos = position_embeddings_.row(s);
+      const int32_t type = in.token_type_ids ? in.token_type_ids[b * in.seq + s] : 0;
+      token_type_embeddings_.lookup(&type, 1, rows + s * h, true);
+      for (int64_t i = 0; i < h; ++i) rows[s * h + i] += pos[i];
+    }
+  }
+  layer_norm_.forward(out, nullptr, in.batch * in.seq, out);
+}
+
+// ---------------------------------------------------------------- encoder layer
+
+namespace {
+// Grows `t` to at least `numel` floats; never shrinks, so steady state allocates nothing.
+void ensure(Tensor& t, int64_t numel) {
+  if (!t.defined() || t.numel() < numel) t = Tensor::empty({numel});
+}
+}  // namespace
+
+void BertActivations::reserve(int64_t tokens, int64_t batch, int64_t seq, const BertConfig& cfg) {
+  ensure(hidden, tokens * cfg.hidden_size);
+  ensure(qkv, tokens * 3 * cfg.hidden_size);
+  ensure(context, tokens * cfg.hidden_size);
+  ensure(projected, tokens * cfg.hidden_size);
+  ensure(intermediate, tokens * cfg.intermediate_size);
+  ensure(key_mask, batch * seq);
+}
+
+BertLayer BertLayer::load(const io::WeightView& vb, const BertConfig& cfg) {
+  BertLayer l;
+  l.cfg_ = &cfg;
+  const int64_t h = cfg.hidden_size;
+  const io::WeightView self = vb.pp("attention").pp("self");
+  const nn::Linear qkv[3] = {nn::Linear::load(self.pp("query"), h, h),
+                             nn::Linear::load(self.pp("key"), h, h),
+                             nn::Linear::load(self.pp("value"), h, h)};
+  l.qkv_ = nn::Linear::concat_outputs(qkv, 3);
+  l.attention_output_ = nn::Linear::load(vb.pp("attention").pp("output").pp("dense"), h, h);
+  l.attention_norm_ =
+      nn::LayerNorm::load(vb.pp("attention").pp("output").pp("LayerNorm"), h, cfg.layer_norm_eps);
+  l.intermediate_ = nn::Linear::load(vb.pp("intermediate").pp("dense"), h, cfg.intermediate_size);
+  l.output_ = nn::Linear::load(vb.pp("output").pp("dense"), cfg.intermediate_size, h);
+  l.output_norm_ = nn::LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, cfg.layer_norm_eps);
+  return l;
+}
+
+void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq) const {
+  const BertConfig& cfg = *cfg_;
+  const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim();
+  float* hidden = act.hidden.data<float>();
+  float* qkv = act.qkv.data<float>();
+  float* context = act.context.data<float>();
+  float* projected = act.projected.data<float>();
+
+  // Self-attention: one GEMM for Q, K and V, read in place as [batch, seq, 3, heads, d].
+  qkv_.forward(hidden, tokens, qkv);
+  const int64_t row = 3 * h;
+  kernels::HeadsView q{qkv, seq * row, d, row}, k{qkv + h, seq * row, d, row},
+      v{qkv + 2 * h, seq * row, d, row}, out{context, seq * h, d, h};
+  kernels::AttentionMask mask;
+  mask.data = act.key_mask.data<float>();
+  mask.batch_stride = seq;
+  kernels::AttentionShape shape{batch, cfg.num_attention_heads, seq, seq, d};
+  kernels::attention(shape, q, k, v, out, 1.0f / std::sqrt(static_cast<float>(d)), mask);
+
+  // Add & Norm, then the feed-forward block and its Add & Norm.
+  attention_output_.forward(context, tokens, projected);
+  attention_norm_.forward(projected, hidden, tokens, hidden);
+  float* inter = act.intermediate.data<float>();
+  intermediate_.forward(hidden, tokens, inter);
+  kernels::activate(cfg.hidden_act, inter, tokens * cfg.intermediate_size);
+  output_.forward(inter, tokens, projected);
+  output_norm_.forward(projected, hidden, tokens, hidden);
+}
+
+// ---------------------------------------------------------------- pooler
+
+BertPooler BertPooler::load(const io::WeightView& vb, const BertConfig& cfg) {
+  BertPooler p;
+  p.dense_ = nn::Linear::load(vb.pp("dense"), cfg.hidden_size, cfg.hidden_size);
+  return p;
+}
+
+void BertPooler::forward(const float* hidden, int64_t batch, int64_t seq, float* out) const {
+  const int64_t h = dense_.out_features();
+  // The [CLS] rows are `seq` rows apart: read them in place through lda.
+  kernels::GemmArgs g;
+  g.trans_b = true;
+  g.m = batch;
+  g.n = h;
+  g.k = h;
+  g.a = hidden;
+  g.lda = seq * h;
+  g.b = dense_.weight().data<float>();
+  g.ldb = h;
+  g.c = out;
+  g.ldc = h;
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(out + b * h, dense_.bias().data<float>(), h * 4);
+  g.beta = 1.0f;
+  kernels::gemm(g);
+  kernels::activate(kernels::Activation::Tanh, out, batch * h);
+}
+
+// ---------------------------------------------------------------- model
+
+BertModel BertModel::load(const io::WeightView& vb, const BertConfig& cfg) {
+  BertModel m;
+  m.cfg_ = std::make_shared<const BertConfig>(cfg);
+  m.embeddings_ = BertEmbeddings::load(vb.pp("embeddings"), *m.cfg_);
+  const io::WeightView layers = vb.pp("encoder").pp("layer");
+  for (int64_t i = 0; i < cfg.num_hidden_layers; ++i)
+    m.layers_.push_back(BertLayer::load(layers.pp(static_cast<int>(i)), *m.cfg_));
+  m.pooler_ = BertPooler::load(vb.pp("pooler"), *m.cfg_);
+  return m;
+}
+
+BertOutput BertModel::forward(const BertInputs& in) const {
+  TF_CHECK(in.batch > 0 && in.seq > 0 && in.input_ids,
+           "BERT forward: empty batch (" << in.batch << " × " << in.seq << ")");
+  const BertConfig& cfg = *cfg_;
+  const int64_t tokens = in.batch * in.seq, h = cfg.hidden_size;
+  act_.reserve(tokens, in.batch, in.seq, cfg);
+  float* key_mask = act_.key_mask.data<float>();
+  for (int64_t i = 0; i < tokens; ++i)
+    key_mask[i] = in.attention_mask ? static_cast<float>(in.attention_mask[i] != 0) : 1.0f;
+
+  embeddings_.forward(in, act_.hidden.data<float>());
+  for (const BertLayer& layer : layers_) layer.forward(act_, in.batch, in.seq);
+
+  if (!pooled_.defined() || pooled_.numel() < in.batch * h) pooled_ = Tensor::empty({in.batch * h});
+  pooler_.forward(act_.hidden.data<float>(), in.batch, in.seq, pooled_.data<float>());
+  BertOutput out;
+  out.last_hidden_state = act_.hidden.narrow(0, 0, tokens * h).reshape({in.batch, in.seq, h});
+  out.pooler_output = pooled_.narrow(0, 0, in.batch * h).reshape({in.batch, h});
+  return out;
+}
+
+BertForSequenceClassification BertForSequenceClassification::load(const io::Checkpoint& ckpt,
+                                                                   const BertConfig& cfg) {
+  io::WeightView root(ckpt);
+  BertForSequenceClassification m;
+  m.bert_ = BertModel::load(root.pp("bert"), cfg);
+  m.classifier_ = nn::Linear::load(root.pp("classifier"), cfg.hidden_size, cfg.num_labels());
+  // Pre-training heads and the position_ids buffer may ride along; anything
+  // else unused means the checkpoint is not the model the config describes.
+  ckpt.check_all_used({"cls.", "bert.embeddings.position_ids", "embeddings.position_ids"});
+  return m;
+}
+
+BertForSequenceClassification BertForSequenceClassification::from_pretrained(
+    const std::filesystem::path& dir) {
+  BertConfig cfg = BertConfig::from_file(dir / "config.json");
+  io::Checkpoint ckpt = io::Checkpoint::open(dir);
+  ckpt.set_base_prefix("bert");
+  return load(ckpt, cfg);
+}
+
+Tensor BertForSequenceClassification::forward(const BertInputs& in, BertOutput* hidden) const {
+  BertOutput out = bert_.forward(in);
+  Tensor logits = Tensor::empty({in.batch, config().num_labels()});
+  classifier_.forward(out.pooler_output.data<float>(), in.batch, logits.data<float>());
+  if (hidden) *hidden = out;
+  return logits;
+}
+
+}  // namespace tformer::models

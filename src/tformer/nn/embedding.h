@@ -1,0 +1,32 @@
+// Embedding: a lookup table [num_embeddings, dim], loaded as `weight`.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "tformer/core/tensor.h"
+#include "tformer/io/checkpoint.h"
+
+namespace tformer::nn {
+
+class Embedding {
+ public:
+  Embedding() = default;
+  static Embedding load(const io::WeightView& vb, int64_t num_embeddings, int64_t dim,
+                        std::string what);
+
+  // out[i] = table[ids[i]] (accumulate: out[i] += table[ids[i]]). An id outside
+  // the table is an Error naming `what` ("token id 40000 is outside the
+  // vocabulary of 30522").
+  void lookup(const int32_t* ids, int64_t n, float* out, bool accumulate) const;
+  const float* row(int64_t id) const { return weight_.data<float>() + id * dim(); }
+
+  int64_t num_embeddings() const { return weight_.dim(0); }
+  int64_t dim() const { return weight_.dim(1); }
+  const Tensor& weight() const { return weight_; }
+
+ private:
+  Tensor weight_;
+  std::string what_;
+};
+
+}  // namespace tformer::nn
