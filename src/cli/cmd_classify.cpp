@@ -26,6 +26,7 @@ void run_classify(const ClassifyArgs& a) {
   pipelines::ClassificationOptions opt;
   opt.batch_size = a.batch_size;
   if (a.max_length) opt.max_length = a.max_length;
+  opt.input_name = a.texts.empty() ? "stdin line" : "argument";
   ProgressLine progress("classify");
   auto results = pipeline(texts, opt, [&](size_t done, size_t total) { progress.update(done, total); });
   progress.finish();

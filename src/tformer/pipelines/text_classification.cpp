@@ -41,7 +41,13 @@ std::vector<Classification> TextClassificationPipeline::operator()(
 
   std::vector<tokenizers::Encoding> encodings;
   encodings.reserve(texts.size());
-  for (const std::string& t : texts) encodings.push_back(tokenizer_.encode(t, enc));
+  for (size_t i = 0; i < texts.size(); ++i) {
+    try {
+      encodings.push_back(tokenizer_.encode(texts[i], enc));
+    } catch (const Error& e) {
+      TF_FAIL(options.input_name << " " << i + 1 << ": " << e.what());
+    }
+  }
 
   // Longest first, so that each batch holds texts of similar length.
   std::vector<size_t> order(texts.size());

@@ -1,0 +1,177 @@
+// Kernels against straightforward reference loops, on odd sizes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "test_util.h"
+#include "tformer/core/error.h"
+#include "tformer/core/thread_pool.h"
+#include "tformer/kernels/activations.h"
+#include "tformer/kernels/attention.h"
+#include "tformer/kernels/gemm.h"
+#include "tformer/kernels/layer_norm.h"
+#include "tformer/kernels/softmax.h"
+
+using namespace tformer;
+using namespace tformer::kernels;
+using tformer::testing::expect_close;
+
+namespace {
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// C = op(A)·op(B), accumulated in double.
+std::vector<float> reference_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                                  const std::vector<float>& a, const std::vector<float>& b) {
+  std::vector<float> c(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < k; ++p) s += double(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = static_cast<float>(s);
+    }
+  return c;
+}
+}  // namespace
+
+TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
+  const int64_t shapes[][3] = {{1, 1, 1}, {1, 97, 33}, {37, 1, 50}, {65, 130, 17}, {200, 300, 64}, {8, 770, 129}};
+  uint32_t seed = 1;
+  for (auto& s : shapes) {
+    const int64_t m = s[0], n = s[1], k = s[2];
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb) {
+        auto a = random_vector(m * k, seed++), b = random_vector(k * n, seed++);
+        std::vector<float> c(m * n, 0.0f);
+        GemmArgs g;
+        g.trans_a = ta;
+        g.trans_b = tb;
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.a = a.data();
+        g.lda = ta ? m : k;
+        g.b = b.data();
+        g.ldb = tb ? k : n;
+        g.c = c.data();
+        g.ldc = n;
+        gemm(g);
+        expect_close(c, reference_gemm(ta, tb, m, n, k, a, b), 1e-4, 1e-4,
+                     "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+      }
+  }
+}
+
+TEST(Kernels, ThreadedGemmIsBitIdenticalToSerial) {
+  const int64_t m = 130, n = 770, k = 96;
+  auto a = random_vector(m * k, 7), b = random_vector(n * k, 8);
+  std::vector<float> c1(m * n), c2(m * n);
+  GemmArgs g;
+  g.trans_b = true;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a.data();
+  g.lda = k;
+  g.b = b.data();
+  g.ldb = k;
+  g.ldc = n;
+  g.c = c1.data();
+  gemm_serial(g);
+  g.c = c2.data();
+  gemm(g);
+  EXPECT_EQ(c1, c2);
+}
+
+TEST(Kernels, LinearAddsBias) {
+  std::vector<float> x = {1, 2, 3, 4, 5, 6}, w = {1, 0, 0, 0, 1, 1}, bias = {10, 20}, y(4);
+  linear(x.data(), 2, 3, w.data(), bias.data(), 2, y.data());
+  EXPECT_EQ(y, (std::vector<float>{11, 25, 14, 31}));
+}
+
+TEST(Kernels, SoftmaxIsStableAndNormalised) {
+  std::vector<float> x = {1000.0f, 1001.0f, -1e30f, 1000.0f};
+  softmax(x.data(), 1, 4);
+  EXPECT_NEAR(x[0] + x[1] + x[2] + x[3], 1.0, 1e-6);
+  EXPECT_EQ(x[2], 0.0f);
+  EXPECT_NEAR(x[1], std::exp(1.0) / (2 + std::exp(1.0)), 1e-6);
+}
+
+TEST(Kernels, LayerNormWithResidual) {
+  const int64_t rows = 3, dim = 7;
+  auto x = random_vector(rows * dim, 3), r = random_vector(rows * dim, 4);
+  auto gamma = random_vector(dim, 5), beta = random_vector(dim, 6);
+  std::vector<float> y(rows * dim), expected(rows * dim);
+  for (int64_t i = 0; i < rows; ++i) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < dim; ++j) mean += x[i * dim + j] + r[i * dim + j];
+    mean /= dim;
+    for (int64_t j = 0; j < dim; ++j) var += std::pow(x[i * dim + j] + r[i * dim + j] - mean, 2);
+    var /= dim;
+    for (int64_t j = 0; j < dim; ++j)
+      expected[i * dim + j] = static_cast<float>((x[i * dim + j] + r[i * dim + j] - mean) / std::sqrt(var + 1e-5) * gamma[j] + beta[j]);
+  }
+  layer_norm(x.data(), r.data(), rows, dim, gamma.data(), beta.data(), 1e-5f, y.data());
+  expect_close(y, expected, 1e-5, 1e-6, "layer_norm");
+  layer_norm(x.data(), r.data(), rows, dim, gamma.data(), beta.data(), 1e-5f, x.data());  // in place
+  expect_close(x, expected, 1e-5, 1e-6, "layer_norm in place");
+}
+
+TEST(Kernels, ActivationsMatchTheirDefinitions) {
+  std::vector<float> xs = {-6.0f, -1.5f, -0.1f, 0.0f, 0.3f, 2.0f, 7.0f};
+  auto run = [&](Activation a) {
+    auto v = xs;
+    activate(a, v.data(), static_cast<int64_t>(v.size()));
+    return v;
+  };
+  auto gelu = run(Activation::Gelu), tanh_gelu = run(Activation::GeluTanh), relu = run(Activation::Relu);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double x = xs[i];
+    EXPECT_NEAR(gelu[i], 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))), 1e-6);
+    EXPECT_NEAR(tanh_gelu[i], 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))), 1e-6);
+    EXPECT_EQ(relu[i], std::max(0.0f, xs[i]));
+  }
+  EXPECT_THROW(activation_from_name("swiglu", "config.json"), Error);
+}
+
+TEST(Kernels, AttentionMatchesNaiveWithPaddingAndCausalMasks) {
+  const int64_t B = 2, H = 3, S = 5, D = 4;
+  auto q = random_vector(B * S * H * D, 11), k = random_vector(B * S * H * D, 12), v = random_vector(B * S * H * D, 13);
+  std::vector<float> key_mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};  // second item: last 2 keys are padding
+  for (bool causal : {false, true}) {
+    std::vector<float> out(B * S * H * D), expected(B * S * H * D);
+    HeadsView qv{q.data(), S * H * D, D, H * D}, kv{k.data(), S * H * D, D, H * D},
+        vv{v.data(), S * H * D, D, H * D}, ov{out.data(), S * H * D, D, H * D};
+    AttentionMask mask;
+    mask.data = key_mask.data();
+    mask.batch_stride = S;
+    mask.causal = causal;
+    attention({B, H, S, S, D}, qv, kv, vv, ov, 0.5f, mask);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < S; ++i) {
+          std::vector<double> p(S);
+          double mx = -1e300, sum = 0;
+          for (int64_t j = 0; j < S; ++j) {
+            double s = 0;
+            for (int64_t d = 0; d < D; ++d) s += q[((b * S + i) * H + h) * D + d] * k[((b * S + j) * H + h) * D + d];
+            bool keep = key_mask[b * S + j] != 0 && (!causal || j <= i);
+            p[j] = keep ? 0.5 * s : -1e300;
+            mx = std::max(mx, p[j]);
+          }
+          for (int64_t j = 0; j < S; ++j) sum += p[j] = p[j] == -1e300 ? 0 : std::exp(p[j] - mx);
+          for (int64_t d = 0; d < D; ++d) {
+            double o = 0;
+            for (int64_t j = 0; j < S; ++j) o += p[j] / sum * v[((b * S + j) * H + h) * D + d];
+            expected[((b * S + i) * H + h) * D + d] = static_cast<float>(o);
+          }
+        }
+    expect_close(out, expected, 1e-5, 1e-6, causal ? "causal" : "padding");
+  }
+}
