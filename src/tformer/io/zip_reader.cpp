@@ -188,7 +188,8 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry& e) const {
     TF_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, name << ": zlib initialisation failed");
     zs.next_in = const_cast<Bytef*>(file_->data() + start);
     zs.avail_in = static_cast<uInt>(e.compressed_size);
-    zs.next_out = out.data();
+    uint8_t no_output;  // zlib refuses a null next_out, even for an empty entry
+    zs.next_out = out.empty() ? &no_output : out.data();
     zs.avail_out = static_cast<uInt>(out.size());
     const int rc = inflate(&zs, Z_FINISH);
     const uint64_t produced = zs.total_out;
