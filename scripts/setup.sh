@@ -2,7 +2,7 @@
 # Installs what tformer needs to build and test, from Debian 12's packages.
 # Idempotent: installs only what is missing. Run as root (or with sudo).
 set -euo pipefail
-packages=(g++ cmake ninja-build pkg-config libopenblas-serial-dev libutf8proc-dev
+packages=(g++ cmake ninja-build pkg-config libopenblas-pthread-dev libutf8proc-dev
           nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev zlib1g-dev)
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch); fi
 missing=()

@@ -69,6 +69,7 @@ TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
 }
 
 TEST(Kernels, ThreadedGemmIsBitIdenticalToSerial) {
+  ThreadPool::set_num_threads(std::max(2, ThreadPool::default_num_threads()));
   const int64_t m = 130, n = 770, k = 96;
   auto a = random_vector(m * k, 7), b = random_vector(n * k, 8);
   std::vector<float> c1(m * n), c2(m * n);
@@ -173,5 +174,36 @@ TEST(Kernels, AttentionMatchesNaiveWithPaddingAndCausalMasks) {
           }
         }
     expect_close(out, expected, 1e-5, 1e-6, causal ? "causal" : "padding");
+  }
+}
+
+TEST(Kernels, ConcurrentSerialGemmsDoNotInterfere) {
+  // Many independent GEMMs at once from every pool thread, as attention runs
+  // them: each must equal the same GEMM run alone. (OpenBLAS's serial build
+  // once raced here at process start-up, ~1 run in 100; a warmed-up process
+  // rarely shows it, so this guards the steady state only.)
+  ThreadPool::set_num_threads(std::max(2, ThreadPool::default_num_threads()));
+  const int64_t m = 48, n = 64, k = 96, count = 64;
+  auto a = random_vector(m * k * count, 21), b = random_vector(k * n, 22);
+  auto run = [&](int64_t i, float* c) {
+    GemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.data() + i * m * k;
+    g.lda = k;
+    g.b = b.data();
+    g.ldb = n;
+    g.c = c;
+    g.ldc = n;
+    gemm_serial(g);
+  };
+  std::vector<float> alone(m * n * count), together(m * n * count);
+  for (int64_t i = 0; i < count; ++i) run(i, alone.data() + i * m * n);
+  for (int rep = 0; rep < 50; ++rep) {
+    parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i) run(i, together.data() + i * m * n);
+    });
+    ASSERT_EQ(alone, together) << "repetition " << rep;
   }
 }

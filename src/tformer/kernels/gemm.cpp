@@ -3,13 +3,24 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "tformer/core/thread_pool.h"
 
 namespace tformer::kernels {
 
+namespace {
+// OpenBLAS must run each call on the calling thread: tformer's pool already
+// runs one call per core. Set on first use, after OpenBLAS's own start-up.
+void make_blas_single_threaded() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+}  // namespace
+
 void gemm_serial(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
+  make_blas_single_threaded();
   cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
               g.trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(g.m),
               static_cast<blasint>(g.n), static_cast<blasint>(g.k), g.alpha, g.a,
