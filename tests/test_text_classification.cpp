@@ -77,7 +77,7 @@ TEST(ClassifyCli, DefaultModelAndErrors) {
   auto missing = run_command(cli() + " classify --model /nonexistent/model hello 2>&1");
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("/nonexistent/model"), std::string::npos) << missing.output;
-  auto bad_utf8 = run_command("printf 'fine\\n\\xff\\xfe\\n' | " + cli() + " classify 2>&1");
+  auto bad_utf8 = run_command("printf 'fine\\n\\377\\376\\n' | " + cli() + " classify 2>&1");
   EXPECT_NE(bad_utf8.exit_code, 0);
   EXPECT_NE(bad_utf8.output.find("line 2"), std::string::npos) << bad_utf8.output;
   auto version = run_command(cli() + " --version");
@@ -85,4 +85,13 @@ TEST(ClassifyCli, DefaultModelAndErrors) {
   EXPECT_NE(version.output.find("tformer"), std::string::npos);
   auto usage = run_command(cli() + " classify --batch-size 0 x 2>&1");
   EXPECT_NE(usage.exit_code, 0);
+}
+
+TEST(ClassifyCli, RepeatedRunsGiveBitIdenticalOutput) {
+  // Each run is a fresh process, so start-up races (thread pool, BLAS
+  // initialisation) would show as differing logits.
+  const std::string cmd = cli() + " classify --json 'This movie is great!' 'terrible' 'a b c d e f g'";
+  const std::string first = run_command(cmd).output;
+  ASSERT_FALSE(first.empty());
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(run_command(cmd).output, first) << "run " << i;
 }
