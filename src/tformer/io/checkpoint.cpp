@@ -27,6 +27,9 @@ struct Checkpoint::Impl {
   mutable std::set<std::string> used;
 
   void add(const TensorSource& source, const StoredTensor& stored);
+  // The entry a requested name resolves to, or null; `alternative` gets the
+  // other spelling tried (with/without the base prefix), for messages.
+  const Entry* lookup(const std::string& requested, std::string* alternative = nullptr) const;
   const Entry& find(const std::string& requested) const;
 };
 
@@ -74,18 +77,23 @@ void Checkpoint::Impl::add(const TensorSource& source, const StoredTensor& store
                          << "'");
 }
 
+const Checkpoint::Impl::Entry* Checkpoint::Impl::lookup(const std::string& requested,
+                                                        std::string* alternative) const {
+  const std::string name = canonical_name(requested);
+  if (auto it = entries.find(name); it != entries.end()) return &it->second;
+  if (base_prefix.empty()) return nullptr;
+  const std::string dotted = base_prefix + ".";
+  const std::string other = name.starts_with(dotted) ? name.substr(dotted.size()) : dotted + name;
+  if (alternative) *alternative = other;
+  auto it = entries.find(other);
+  return it == entries.end() ? nullptr : &it->second;
+}
+
 const Checkpoint::Impl::Entry& Checkpoint::Impl::find(const std::string& requested) const {
-  std::string name = canonical_name(requested);
-  if (auto it = entries.find(name); it != entries.end()) return it->second;
-  std::string also_tried;
-  if (!base_prefix.empty()) {
-    const std::string dotted = base_prefix + ".";
-    std::string alternative =
-        name.starts_with(dotted) ? name.substr(dotted.size()) : dotted + name;
-    if (auto it = entries.find(alternative); it != entries.end()) return it->second;
-    also_tried = " (also looked for '" + alternative + "')";
-  }
-  TF_FAIL(source_description << ": tensor '" << requested << "' not found" << also_tried);
+  std::string alternative;
+  if (const Entry* entry = lookup(requested, &alternative)) return *entry;
+  TF_FAIL(source_description << ": tensor '" << requested << "' not found"
+                             << (alternative.empty() ? "" : " (also looked for '" + alternative + "')"));
 }
 
 namespace {
@@ -202,11 +210,8 @@ Tensor Checkpoint::get_f32(const std::string& name, const Shape& expected) const
 void Checkpoint::set_base_prefix(const std::string& prefix) { impl_->base_prefix = prefix; }
 
 std::string Checkpoint::resolve(const std::string& name) const {
-  try {
-    return impl_->find(name).info.name;
-  } catch (const Error&) {
-    return "";
-  }
+  const Impl::Entry* entry = impl_->lookup(name);
+  return entry ? entry->info.name : "";
 }
 
 std::string Checkpoint::source() const { return impl_->source_description; }

@@ -35,7 +35,9 @@ class Checkpoint {
   std::vector<std::string> names() const;
   bool contains(const std::string& name) const;
   const TensorInfo& info(const std::string& name) const;
-  // The tensor in its stored dtype; a view into the memory map when possible.
+  // The tensor in its stored dtype; a view into the memory map when possible
+  // (writable: the map is copy-on-write, the file never changes). Marks the
+  // tensor used. A missing name is an Error naming the file and the tensor.
   Tensor get(const std::string& name) const;
   // The tensor converted to fp32 (a no-copy view when already fp32), with its
   // shape checked against `expected`: a mismatch names the file and tensor.
@@ -52,7 +54,8 @@ class Checkpoint {
   // safetensors `__metadata__` (merged across shards); empty for .bin.
   const std::map<std::string, std::string>& metadata() const;
 
-  // Tracks which tensors a model took, to report unexpected ones.
+  // Tracks which tensors a model took, to report unexpected ones (get and
+  // get_f32 mark what they return; mark_used is for tensors taken otherwise).
   void mark_used(const std::string& canonical_name) const;
   // Throws naming every stored tensor not taken, except those starting with
   // one of `ignorable_prefixes` (e.g. pre-training heads "cls.").

@@ -98,9 +98,12 @@ class PytorchBinFile : public TensorSource {
   PickleHooks hooks();
   PickleValuePtr rebuild_tensor(const PickleValue& args);
   void add_tensor(const std::string& name, const TensorRecord& record);
-  // The storage's bytes and an owner keeping them alive.
-  std::pair<std::span<const uint8_t>, std::shared_ptr<const void>> storage_bytes(
-      const StorageRef& storage) const;
+  // The storage's bytes: in the map when stored, else inflated (and cached).
+  struct StorageBytes {
+    std::span<const uint8_t> bytes;
+    bool in_map;  // may be handed out as a view
+  };
+  StorageBytes storage_bytes(const StorageRef& storage) const;
 
   std::string name_;
   std::shared_ptr<MappedFile> file_;
@@ -111,7 +114,7 @@ class PytorchBinFile : public TensorSource {
   std::unordered_map<std::string, size_t> index_;
   std::map<std::string, std::string> no_metadata_;
   mutable std::mutex inflated_mutex_;
-  mutable std::map<std::string, std::shared_ptr<std::vector<uint8_t>>> inflated_;  // deflated storages
+  mutable std::map<std::string, std::vector<uint8_t>> inflated_;  // deflated storages, by entry
 };
 
 PytorchBinFile::PytorchBinFile(const std::filesystem::path& path)
@@ -265,14 +268,13 @@ void PytorchBinFile::add_tensor(const std::string& name, const TensorRecord& rec
   records_.push_back(record);
 }
 
-std::pair<std::span<const uint8_t>, std::shared_ptr<const void>> PytorchBinFile::storage_bytes(
-    const StorageRef& storage) const {
+PytorchBinFile::StorageBytes PytorchBinFile::storage_bytes(const StorageRef& storage) const {
   const ZipEntry& entry = *zip_->find(folder_ + "data/" + storage.key);
-  if (entry.method == 0) return {zip_->stored_bytes(entry), file_};
+  if (entry.method == 0) return {zip_->stored_bytes(entry), true};
   std::lock_guard lock(inflated_mutex_);
   auto& inflated = inflated_[entry.name];
-  if (!inflated) inflated = std::make_shared<std::vector<uint8_t>>(zip_->read(entry));
-  return {*inflated, inflated};
+  if (inflated.empty() && entry.uncompressed_size > 0) inflated = zip_->read(entry);
+  return {inflated, false};
 }
 
 Tensor PytorchBinFile::load(const std::string& name) const {
@@ -281,14 +283,14 @@ Tensor PytorchBinFile::load(const std::string& name) const {
   const TensorRecord& record = records_[it->second];
   const StoredTensor& info = tensors_[it->second];
   const size_t elem = dtype_size(info.dtype);
-  auto [bytes, owner] = storage_bytes(*record.storage);
-  const uint8_t* first = bytes.data() + record.offset * elem;
   if (info.shape.numel() == 0) return Tensor::empty(info.shape, info.dtype);
-  if (is_contiguous(record.size, record.stride) &&
+  const StorageBytes storage = storage_bytes(*record.storage);
+  const uint8_t* first = storage.bytes.data() + record.offset * elem;
+  if (storage.in_map && is_contiguous(record.size, record.stride) &&
       reinterpret_cast<uintptr_t>(first) % elem == 0)
-    return Tensor::borrow(owner, const_cast<uint8_t*>(first), info.shape, info.dtype);
-  // A strided view (a transpose, a slice of a shared storage) or misaligned
-  // data: copy it into a contiguous tensor of its own.
+    return Tensor::borrow(file_, file_->mutable_data() + (first - file_->data()), info.shape, info.dtype);
+  // A strided view (a transpose, a slice of a shared storage), misaligned or
+  // inflated data: copy it into a contiguous tensor of its own.
   Tensor copy = Tensor::empty(info.shape, info.dtype);
   gather_strided(first, elem, record.size, record.stride, static_cast<uint8_t*>(copy.raw()));
   return copy;

@@ -134,15 +134,15 @@ ZipReader::ZipReader(std::shared_ptr<MappedFile> file) : file_(std::move(file)) 
       }
       extra += 4 + size;
     }
+    by_name_.emplace(e.name, entries_.size());
     entries_.push_back(std::move(e));
     pos = extra_end + comment_len;
   }
 }
 
 const ZipEntry* ZipReader::find(std::string_view name) const {
-  for (const auto& e : entries_)
-    if (e.name == name) return &e;
-  return nullptr;
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : &entries_[it->second];
 }
 
 uint64_t ZipReader::data_offset(const ZipEntry& e) const {

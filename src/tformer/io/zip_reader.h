@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tformer/io/mapped_file.h"
@@ -44,6 +45,7 @@ class ZipReader {
 
   std::shared_ptr<MappedFile> file_;
   std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, size_t> by_name_;  // first entry of each name
 };
 
 // Whether the file starts like a zip archive (a local file header).
