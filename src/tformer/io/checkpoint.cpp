@@ -241,19 +241,4 @@ void Checkpoint::check_all_used(const std::vector<std::string>& ignorable_prefix
                    << " not used by the model: " << list.str());
 }
 
-WeightView::WeightView(const Checkpoint& ckpt, std::string prefix)
-    : ckpt_(&ckpt), prefix_(std::move(prefix)) {}
-
-WeightView WeightView::pp(const std::string& name) const { return WeightView(*ckpt_, prefix_ + name + "."); }
-
-WeightView WeightView::pp(int index) const { return pp(std::to_string(index)); }
-
-std::string WeightView::full_name(const std::string& local) const { return prefix_ + local; }
-
-bool WeightView::contains(const std::string& local) const { return ckpt_->contains(full_name(local)); }
-
-Tensor WeightView::get(const std::string& local, const Shape& expected) const {
-  return ckpt_->get_f32(full_name(local), expected);
-}
-
 }  // namespace tformer::io

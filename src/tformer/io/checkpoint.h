@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tformer/core/tensor.h"
+#include "tformer/io/weight_source.h"
 
 namespace tformer::io {
 
@@ -25,7 +26,7 @@ struct TensorInfo {
   std::filesystem::path file;
 };
 
-class Checkpoint {
+class Checkpoint : public WeightSource {
  public:
   // `path` is a model directory or one weights file (.safetensors / .bin).
   // Throws tformer::Error naming the file and the tensor on any inconsistency.
@@ -33,7 +34,7 @@ class Checkpoint {
 
   // Names (canonical), sorted.
   std::vector<std::string> names() const;
-  bool contains(const std::string& name) const;
+  bool contains(const std::string& name) const override;
   const TensorInfo& info(const std::string& name) const;
   // The tensor in its stored dtype; a view into the memory map when possible
   // (writable: the map is copy-on-write, the file never changes). Marks the
@@ -41,7 +42,7 @@ class Checkpoint {
   Tensor get(const std::string& name) const;
   // The tensor converted to fp32 (a no-copy view when already fp32), with its
   // shape checked against `expected`: a mismatch names the file and tensor.
-  Tensor get_f32(const std::string& name, const Shape& expected) const;
+  Tensor get_f32(const std::string& name, const Shape& expected) const override;
 
   // The model's base prefix ("bert"): a name asked for as "bert.x" also finds
   // a stored "x", and "x" finds "bert.x".
@@ -50,7 +51,7 @@ class Checkpoint {
   std::string resolve(const std::string& name) const;
 
   // Which files the tensors came from, for messages ("dir/model.safetensors").
-  std::string source() const;
+  std::string source() const override;
   // safetensors `__metadata__` (merged across shards); empty for .bin.
   const std::map<std::string, std::string>& metadata() const;
 
@@ -65,25 +66,6 @@ class Checkpoint {
 
  private:
   std::shared_ptr<Impl> impl_;
-};
-
-// A prefix-scoped view of a checkpoint, as candle's VarBuilder: a module asks
-// for its local names ("query.weight") and the view adds the path.
-class WeightView {
- public:
-  explicit WeightView(const Checkpoint& ckpt, std::string prefix = "");
-  WeightView pp(const std::string& name) const;  // "encoder" → "…encoder."
-  WeightView pp(int index) const;                // "layer" + 3 → "…layer.3."
-  std::string full_name(const std::string& local) const;
-  bool contains(const std::string& local) const;
-  // fp32 tensor of exactly this shape; missing or mis-shaped is an Error naming
-  // the file and the full tensor name.
-  Tensor get(const std::string& local, const Shape& expected) const;
-  const Checkpoint& checkpoint() const { return *ckpt_; }
-
- private:
-  const Checkpoint* ckpt_;
-  std::string prefix_;
 };
 
 }  // namespace tformer::io

@@ -136,10 +136,10 @@ BertLayer BertLayer::load(const io::WeightView& vb, const BertConfig& cfg) {
   l.cfg_ = &cfg;
   const int64_t h = cfg.hidden_size;
   const io::WeightView self = vb.pp("attention").pp("self");
-  const nn::Linear qkv[3] = {nn::Linear::load(self.pp("query"), h, h),
-                             nn::Linear::load(self.pp("key"), h, h),
-                             nn::Linear::load(self.pp("value"), h, h)};
-  l.qkv_ = nn::Linear::concat_outputs(qkv, 3);
+  l.query_ = nn::Linear::load(self.pp("query"), h, h);
+  l.key_ = nn::Linear::load(self.pp("key"), h, h);
+  l.value_ = nn::Linear::load(self.pp("value"), h, h);
+  l.qkv_ = nn::Linear::fuse_outputs({&l.query_, &l.key_, &l.value_});
   l.attention_output_ = nn::Linear::load(vb.pp("attention").pp("output").pp("dense"), h, h);
   l.attention_norm_ =
       nn::LayerNorm::load(vb.pp("attention").pp("output").pp("LayerNorm"), h, cfg.layer_norm_eps);

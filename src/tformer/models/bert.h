@@ -85,7 +85,8 @@ class BertLayer {
 
  private:
   const BertConfig* cfg_ = nullptr;
-  nn::Linear qkv_;              // attention.self.{query,key,value}, fused into one GEMM
+  nn::Linear query_, key_, value_;  // attention.self.*: views into qkv_
+  nn::Linear qkv_;                  // the three fused, computed by one GEMM
   nn::Linear attention_output_; // attention.output.dense
   nn::LayerNorm attention_norm_;
   nn::Linear intermediate_;     // intermediate.dense

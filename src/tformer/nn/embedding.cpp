@@ -5,7 +5,7 @@ namespace tformer::nn {
 Embedding Embedding::load(const io::WeightView& vb, int64_t num_embeddings, int64_t dim,
                           std::string what) {
   Embedding e;
-  e.weight_ = vb.get("weight", {num_embeddings, dim});
+  e.weight_ = {vb.full_name("weight"), vb.get("weight", {num_embeddings, dim}), {}, true};
   e.what_ = std::move(what);
   return e;
 }

@@ -4,7 +4,8 @@
 #include <string>
 
 #include "tformer/core/tensor.h"
-#include "tformer/io/checkpoint.h"
+#include "tformer/io/weight_source.h"
+#include "tformer/nn/parameter.h"
 
 namespace tformer::nn {
 
@@ -18,14 +19,15 @@ class Embedding {
   // the table is an Error naming `what` ("token id 40000 is outside the
   // vocabulary of 30522").
   void lookup(const int32_t* ids, int64_t n, float* out, bool accumulate) const;
-  const float* row(int64_t id) const { return weight_.data<float>() + id * dim(); }
+  const float* row(int64_t id) const { return weight_.value.data<float>() + id * dim(); }
 
-  int64_t num_embeddings() const { return weight_.dim(0); }
-  int64_t dim() const { return weight_.dim(1); }
-  const Tensor& weight() const { return weight_; }
+  int64_t num_embeddings() const { return weight_.value.dim(0); }
+  int64_t dim() const { return weight_.value.dim(1); }
+  const Tensor& weight() const { return weight_.value; }
+  void parameters(ParameterList& out) { out.push_back(&weight_); }
 
  private:
-  Tensor weight_;
+  Parameter weight_;
   std::string what_;
 };
 

@@ -4,7 +4,8 @@
 #include <cstdint>
 
 #include "tformer/core/tensor.h"
-#include "tformer/io/checkpoint.h"
+#include "tformer/io/weight_source.h"
+#include "tformer/nn/parameter.h"
 
 namespace tformer::nn {
 
@@ -16,11 +17,15 @@ class LayerNorm {
   // y = LN(x + residual); residual may be null; y may alias x.
   void forward(const float* x, const float* residual, int64_t rows, float* y) const;
 
-  int64_t dim() const { return weight_.dim(0); }
+  int64_t dim() const { return weight_.value.dim(0); }
   float eps() const { return eps_; }
+  void parameters(ParameterList& out) {
+    out.push_back(&weight_);
+    out.push_back(&bias_);
+  }
 
  private:
-  Tensor weight_, bias_;
+  Parameter weight_, bias_;  // neither decays (Trainer's grouping)
   float eps_ = 1e-12f;
 };
 

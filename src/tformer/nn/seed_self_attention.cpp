@@ -9,7 +9,7 @@ namespace tformer::nn {
 SeedSelfAttention SeedSelfAttention::load(const io::WeightView& vb, int64_t embed_size,
                                           int64_t heads) {
   TF_CHECK(heads > 0 && embed_size > 0 && embed_size % heads == 0,
-           vb.checkpoint().source() << ": embed_size " << embed_size
+           vb.source().source() << ": embed_size " << embed_size
                                     << " must be a positive multiple of heads " << heads);
   SeedSelfAttention a;
   a.embed_size_ = embed_size;

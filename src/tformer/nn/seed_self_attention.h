@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "tformer/core/tensor.h"
-#include "tformer/io/checkpoint.h"
+#include "tformer/io/weight_source.h"
 #include "tformer/nn/linear.h"
 
 namespace tformer::nn {
