@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""PyTorch side of tformer's BERT benchmark (see scripts/bench_bert.sh).
+
+  /usr/bin/python3 tools/torch_bert_bench.py --model DIR [--batch 1] [--seq 128]
+      [--threads T] [--runs 10] [--warmup 2] [--config all|torch1-blasT|torchT-blas1]
+
+Builds a BertForSequenceClassification with Hugging Face's module structure
+and parameter names (separate query/key/value Linear, matmul, softmax,
+post-LayerNorm, exact GELU), loads the weights from DIR/model.safetensors (the
+file tools/make_random_bert.py writes, read here with struct + json, no
+safetensors package) with strict name checking, and times fp32 forwards under
+torch.inference_mode: W warm-up runs, then N timed ones (time.perf_counter).
+
+Input ids come from the same generator as `tformer bench` ([CLS], random ids,
+[SEP]; a 64-bit LCG, seed 0), so the logits of both engines are comparable.
+
+Threads: Debian's torch calls a pthread OpenBLAS with its own thread pool, set
+by OPENBLAS_NUM_THREADS when the library loads. With --config all (default)
+the script re-runs itself once per configuration, with the environment set:
+  torch1-blasT  torch.set_num_threads(1), OPENBLAS_NUM_THREADS=T
+  torchT-blas1  torch.set_num_threads(T), OPENBLAS_NUM_THREADS=1
+(for T=1 these are the same and run once). One JSON line per configuration,
+then one with "config": "best" (the lower median) naming the winner in "best_of".
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+ST_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="directory with config.json and model.safetensors")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", choices=["all", "torch1-blasT", "torchT-blas1"], default="all")
+    a = p.parse_args(argv)
+    if a.batch < 1 or a.seq < 2 or a.threads < 1 or a.runs < 1 or a.warmup < 0:
+        p.error("need --batch >= 1, --seq >= 2, --threads >= 1, --runs >= 1, --warmup >= 0")
+    return a
+
+
+# ----------------------------------------------------------------- inputs
+
+def special_ids(model_dir, vocab_size):
+    """[CLS] and [SEP] from vocab.txt; 101/102 (bert-base-uncased) if absent."""
+    cls, sep = 101, 102
+    try:
+        with open(os.path.join(model_dir, "vocab.txt"), encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                tok = line.rstrip("\r\n")
+                if tok == "[CLS]":
+                    cls = i
+                elif tok == "[SEP]":
+                    sep = i
+    except OSError:
+        pass
+    return min(cls, vocab_size - 1), min(sep, vocab_size - 1)
+
+
+def make_ids(batch, seq, vocab_size, cls, sep, seed):
+    """Same sequence as tformer bench: state = state * A + C (mod 2^64),
+    id = lo + (state >> 33) % (vocab - lo), lo = 1000 if vocab > 2000 else 0."""
+    mask64 = (1 << 64) - 1
+    state = seed & mask64
+    lo = 1000 if vocab_size > 2000 else 0
+    rows = []
+    for _ in range(batch):
+        row = [cls]
+        for _ in range(seq - 2):
+            state = (state * 6364136223846793005 + 1442695040888963407) & mask64
+            row.append(lo + (state >> 33) % (vocab_size - lo))
+        row.append(sep)
+        rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------- weights
+
+def load_safetensors(path):
+    import torch
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    buf = bytearray(data)  # writable, so torch.frombuffer does not warn
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        dtype = getattr(torch, ST_DTYPES[info["dtype"]])
+        t = torch.frombuffer(buf, dtype=dtype, count=(e - b) // torch.tensor([], dtype=dtype).element_size(),
+                             offset=base + b) if e > b else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info["shape"]).float()
+    return out
+
+
+# ----------------------------------------------------------------- model
+
+def build_model(cfg):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    act = cfg.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise SystemExit(f"torch_bert_bench: hidden_act {act!r} not supported here (only exact 'gelu')")
+    H = cfg["hidden_size"]
+    NH = cfg["num_attention_heads"]
+    FF = cfg["intermediate_size"]
+    eps = cfg.get("layer_norm_eps", 1e-12)
+
+    class Embeddings(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.word_embeddings = nn.Embedding(cfg["vocab_size"], H)
+            s.position_embeddings = nn.Embedding(cfg.get("max_position_embeddings", 512), H)
+            s.token_type_embeddings = nn.Embedding(cfg.get("type_vocab_size", 2), H)
+            s.LayerNorm = nn.LayerNorm(H, eps=eps)
+
+        def forward(s, ids, types):
+            pos = torch.arange(ids.shape[1]).unsqueeze(0)
+            x = s.word_embeddings(ids) + s.token_type_embeddings(types) + s.position_embeddings(pos)
+            return s.LayerNorm(x)
+
+    class SelfAttention(nn.Module):  # BertSelfAttention
+        def __init__(s):
+            super().__init__()
+            s.query, s.key, s.value = nn.Linear(H, H), nn.Linear(H, H), nn.Linear(H, H)
+
+        def forward(s, x, bias):
+            B, S, _ = x.shape
+            hd = H // NH
+            split = lambda t: t.view(B, S, NH, hd).permute(0, 2, 1, 3)
+            q, k, v = split(s.query(x)), split(s.key(x)), split(s.value(x))
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias
+            probs = F.softmax(scores, dim=-1)
+            ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()
+            return ctx.view(B, S, H)
+
+    class DenseNorm(nn.Module):  # BertSelfOutput / BertOutput
+        def __init__(s, n_in):
+            super().__init__()
+            s.dense = nn.Linear(n_in, H)
+            s.LayerNorm = nn.LayerNorm(H, eps=eps)
+
+        def forward(s, h, residual):
+            return s.LayerNorm(s.dense(h) + residual)
+
+    class Attention(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.self = SelfAttention()
+            s.output = DenseNorm(H)
+
+        def forward(s, x, bias):
+            return s.output(s.self(x, bias), x)
+
+    class Intermediate(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.dense = nn.Linear(H, FF)
+
+        def forward(s, x):
+            return F.gelu(s.dense(x))
+
+    class Layer(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.attention = Attention()
+            s.intermediate = Intermediate()
+            s.output = DenseNorm(FF)
+
+        def forward(s, x, bias):
+            a = s.attention(x, bias)
+            return s.output(s.intermediate(a), a)
+
+    class Encoder(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.layer = nn.ModuleList(Layer() for _ in range(cfg["num_hidden_layers"]))
+
+        def forward(s, x, bias):
+            for l in s.layer:
+                x = l(x, bias)
+            return x
+
+    class Pooler(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.dense = nn.Linear(H, H)
+
+        def forward(s, x):
+            return torch.tanh(s.dense(x[:, 0]))
+
+    class BertModel(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.embeddings = Embeddings()
+            s.encoder = Encoder()
+            s.pooler = Pooler()
+
+        def forward(s, ids, types, mask):
+            bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+            return s.pooler(s.encoder(s.embeddings(ids, types), bias))
+
+    class BertForSequenceClassification(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.bert = BertModel()
+            n_labels = len(cfg["id2label"]) if cfg.get("id2label") else cfg.get("num_labels", 2)
+            s.classifier = nn.Linear(H, n_labels)
+
+        def forward(s, ids, types, mask):
+            return s.classifier(s.bert(ids, types, mask))
+
+    return BertForSequenceClassification()
+
+
+# ----------------------------------------------------------------- runs
+
+def run_one(a, config):
+    """Times the model in this process; the environment is already set."""
+    import torch
+    torch_threads = 1 if config == "torch1-blasT" else a.threads
+    torch.set_num_threads(torch_threads)
+    with open(os.path.join(a.model, "config.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    t0 = time.perf_counter()
+    model = build_model(cfg)
+    sd = load_safetensors(os.path.join(a.model, "model.safetensors"))
+    sd.pop("bert.embeddings.position_ids", None)
+    model.load_state_dict(sd, strict=True)
+    model.eval()
+    load_ms = (time.perf_counter() - t0) * 1e3
+
+    cls, sep = special_ids(a.model, cfg["vocab_size"])
+    ids = torch.tensor(make_ids(a.batch, a.seq, cfg["vocab_size"], cls, sep, a.seed), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.ones_like(ids)
+    times = []
+    with torch.inference_mode():
+        for _ in range(a.warmup):
+            logits = model(ids, types, mask)
+        for _ in range(a.runs):
+            t = time.perf_counter()
+            logits = model(ids, types, mask)
+            times.append((time.perf_counter() - t) * 1e3)
+    med = statistics.median(times)
+    return {
+        "engine": "pytorch", "torch_version": torch.__version__, "config": config,
+        "torch_threads": torch_threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "median_ms": round(med, 3), "min_ms": round(min(times), 3),
+        "seq_per_s": round(a.batch / med * 1e3, 3),
+        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
+        "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
+        "finite": bool(torch.isfinite(logits).all()),
+        "logits": [round(float(v), 6) for v in logits[0]],
+    }
+
+
+def main(argv):
+    a = parse_args(argv)
+    if a.config != "all":
+        print(json.dumps(run_one(a, a.config)), flush=True)
+        return
+    configs = ["torch1-blasT"] if a.threads == 1 else ["torch1-blasT", "torchT-blas1"]
+    results = []
+    for config in configs:
+        env = dict(os.environ)
+        env["OPENBLAS_NUM_THREADS"] = str(a.threads if config == "torch1-blasT" else 1)
+        env.pop("OMP_NUM_THREADS", None)
+        cmd = [sys.executable, os.path.abspath(__file__), "--model", a.model, "--batch", str(a.batch),
+               "--seq", str(a.seq), "--threads", str(a.threads), "--runs", str(a.runs),
+               "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config]
+        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(json.dumps(r), flush=True)
+        results.append(r)
+    best = dict(min(results, key=lambda r: r["median_ms"]))
+    best["best_of"] = best["config"]
+    best["config"] = "best"
+    print(json.dumps(best), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
