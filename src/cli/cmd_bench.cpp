@@ -12,6 +12,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "tformer/kernels/gemm.h"
 #include <string>
 #include <vector>
 
@@ -145,6 +147,7 @@ void run_bench(const BenchArgs& a) {
                         {"warmup", a.warmup},   {"model", dir.string()},
                         {"seq_per_s", seq_per_s}, {"gflop_per_seq", gflop},
                         {"gflops", gflops},     {"isa", std::string(isa_name(active_isa()))},
+                        {"gemm", kernels::gemm_backend()},
                         {"finite", finite},     {"logits", first}};
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
@@ -153,9 +156,10 @@ void run_bench(const BenchArgs& a) {
                 static_cast<long long>(cfg.hidden_size), static_cast<long long>(cfg.num_attention_heads),
                 static_cast<long long>(cfg.intermediate_size));
     std::printf("load        %.1f ms\n", load_ms);
-    std::printf("shape       batch %lld x seq %lld, fp32, %d thread%s, %s kernels\n",
+    std::printf("shape       batch %lld x seq %lld, fp32, %d thread%s, %s kernels, GEMM by %s\n",
                 static_cast<long long>(a.batch), static_cast<long long>(a.seq), threads,
-                threads == 1 ? "" : "s", std::string(isa_name(active_isa())).c_str());
+                threads == 1 ? "" : "s", std::string(isa_name(active_isa())).c_str(),
+                kernels::gemm_backend().c_str());
     std::printf("latency     median %.2f ms, min %.2f ms (%d runs after %d warm-up)\n", med, best, a.runs,
                 a.warmup);
     std::printf("throughput  %.2f sequences/s, %.1f GFLOP/s (%.2f GFLOP per sequence)\n", seq_per_s, gflops,

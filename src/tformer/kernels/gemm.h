@@ -7,6 +7,7 @@
 // that its own packed micro-kernels can replace it.
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace tformer::kernels {
 
@@ -24,6 +25,8 @@ struct GemmArgs {
 };
 
 void gemm(const GemmArgs& args);
+// What computes GEMMs, for reports: "OpenBLAS 0.3.21 (SkylakeX kernels)".
+std::string gemm_backend();
 void gemm_serial(const GemmArgs& args);
 
 // y[M,N] = x[M,K] · Wᵀ + bias, with W stored [N,K] (a Linear layer); bias may be null.
