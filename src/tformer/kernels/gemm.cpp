@@ -50,29 +50,33 @@ std::string gemm_backend() {
 }
 
 void gemm(const GemmArgs& g) {
-  ThreadPool& pool = ThreadPool::global();
-  const int threads = pool.num_threads();
   // Small problems are not worth waking the workers.
-  if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_serial(g);
-  // Split the larger output dimension into blocks the micro-kernels like
-  // (multiples of 16 columns / 8 rows), one contiguous block per thread.
-  const bool split_rows = g.m >= g.n || g.m >= 8 * threads * 4;
-  const int64_t extent = split_rows ? g.m : g.n;
-  const int64_t align = split_rows ? 8 : 16;
-  const int64_t blocks = (extent + align - 1) / align;
-  pool.parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    const int64_t lo = b0 * align, hi = std::min(extent, b1 * align);
-    GemmArgs part = g;
-    if (split_rows) {
-      part.m = hi - lo;
-      part.a = g.trans_a ? g.a + lo : g.a + lo * g.lda;
-      part.c = g.c + lo * g.ldc;
-    } else {
-      part.n = hi - lo;
-      part.b = g.trans_b ? g.b + lo * g.ldb : g.b + lo;
-      part.c = g.c + lo;
+  if (g.m * g.n * g.k < (1 << 15)) return gemm_serial(g);
+  // Split the output into fixed blocks that depend on the shape only, never on
+  // the thread count: each block is one serial GEMM, whichever thread runs
+  // it, so the result is bit-identical for any number of threads (OpenBLAS's
+  // summation order depends on the sizes it is given). Columns are preferred:
+  // a column block packs only its own slice of B.
+  constexpr int64_t kColBlock = 128, kRowBlock = 64;
+  const bool split_cols = g.n >= 2 * kColBlock || g.n >= g.m;
+  const int64_t extent = split_cols ? g.n : g.m, block = split_cols ? kColBlock : kRowBlock;
+  const int64_t blocks = (extent + block - 1) / block;
+  if (blocks == 1) return gemm_serial(g);
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t lo = b * block, len = std::min(extent, lo + block) - lo;
+      GemmArgs part = g;
+      if (split_cols) {
+        part.n = len;
+        part.b = g.trans_b ? g.b + lo * g.ldb : g.b + lo;
+        part.c = g.c + lo;
+      } else {
+        part.m = len;
+        part.a = g.trans_a ? g.a + lo : g.a + lo * g.lda;
+        part.c = g.c + lo * g.ldc;
+      }
+      gemm_serial(part);
     }
-    gemm_serial(part);
   });
 }
 

@@ -1,8 +1,10 @@
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, all row-major fp32.
 //   op(A) = A or Aᵀ (trans_a: A is stored [K,M]); op(B) = B or Bᵀ (trans_b: B is
 //   stored [N,K], the layout of a PyTorch Linear weight [out, in]).
-// `gemm` splits the work over tformer's thread pool; `gemm_serial` runs on the
-// calling thread (for callers that already parallelise, e.g. over heads).
+// `gemm` splits the work over tformer's thread pool, in blocks fixed by the
+// shape so that the result is the same for any thread count; `gemm_serial`
+// runs on the calling thread (for callers that already parallelise, e.g. over
+// heads).
 // Backed by a single-threaded OpenBLAS today; the interface is tformer's own so
 // that its own packed micro-kernels can replace it.
 #pragma once
