@@ -9,7 +9,8 @@
 //   out_i = Σ_j softmax_j(scores[i, ·]) · v_j
 //
 // Work is split over (b, h) pairs across the thread pool; each thread keeps a
-// private Sq × Sk score buffer that only grows.
+// private Sq × Sk score buffer that only grows. attention_train writes the
+// probabilities to a caller buffer instead, for attention_backward.
 #pragma once
 #include <cstdint>
 
@@ -36,5 +37,11 @@ struct AttentionShape {
 
 void attention(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
                const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask);
+
+// The training forward: the same out (bit for bit), and the softmax
+// probabilities P = softmax(masked scores) in probs, contiguous [B, H, Sq, Sk].
+void attention_train(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
+                     const HeadsView& v, const HeadsView& out, float scale,
+                     const AttentionMask& mask, float* probs);
 
 }  // namespace tformer::kernels

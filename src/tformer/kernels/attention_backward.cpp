@@ -1,0 +1,52 @@
+#include "tformer/kernels/attention_backward.h"
+
+#include "tformer/core/thread_pool.h"
+#include "tformer/kernels/attention_heads.h"
+
+namespace tformer::kernels {
+
+namespace {
+using detail::head_gemm;
+using detail::head_ptr;
+
+// In place over one head: dP[Sq, Sk] becomes dS = P ⊙ (dP − rowsum(dP ⊙ P)), 0 where masked.
+void softmax_backward_rows(const AttentionShape& s, const AttentionMask& mask, int64_t b,
+                           int64_t h, const float* probs, float* grad) {
+  const int64_t sk = s.kv_len;
+  for (int64_t i = 0; i < s.q_len; ++i) {
+    const float* p = probs + i * sk;
+    float* g = grad + i * sk;
+    double dot = 0.0;
+    for (int64_t j = 0; j < sk; ++j) dot += static_cast<double>(g[j]) * p[j];
+    const float centre = static_cast<float>(dot);
+    for (int64_t j = 0; j < sk; ++j) g[j] = p[j] * (g[j] - centre);
+    detail::mask_row(mask, s, b, h, i, g, 0.0f);
+  }
+}
+}  // namespace
+
+void attention_backward(const AttentionShape& s, const HeadsView& q, const HeadsView& k,
+                        const HeadsView& v, const float* probs, const HeadsView& dout,
+                        const HeadsView& dq, const HeadsView& dk, const HeadsView& dv, float scale,
+                        const AttentionMask& mask) {
+  const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
+  parallel_for(s.batch * s.heads, 1, [&](int64_t p0, int64_t p1) {
+    float* ds = detail::thread_scratch(sq * sk);
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = p / s.heads, h = p % s.heads;
+      const float* ph = probs + p * sq * sk;
+      const float* dout_h = head_ptr(dout, b, h);
+      head_gemm(true, false, sk, d, sq, 1.0f, ph, sk, dout_h, dout.row_stride, head_ptr(dv, b, h),
+                dv.row_stride);  // dV = Pᵀ · dO
+      head_gemm(false, true, sq, sk, d, 1.0f, dout_h, dout.row_stride, head_ptr(v, b, h),
+                v.row_stride, ds, sk);  // dP = dO · Vᵀ
+      softmax_backward_rows(s, mask, b, h, ph, ds);
+      head_gemm(false, false, sq, d, sk, scale, ds, sk, head_ptr(k, b, h), k.row_stride,
+                head_ptr(dq, b, h), dq.row_stride);  // dQ = scale · dS · K
+      head_gemm(true, false, sk, d, sq, scale, ds, sk, head_ptr(q, b, h), q.row_stride,
+                head_ptr(dk, b, h), dk.row_stride);  // dK = scale · dSᵀ · Q
+    }
+  });
+}
+
+}  // namespace tformer::kernels

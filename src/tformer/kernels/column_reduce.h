@@ -1,0 +1,41 @@
+// Reductions over the rows of a [rows, cols] matrix into one value per column,
+// as parameter gradients need (a bias gradient is the column sums of dy).
+//
+// Work is split over blocks of columns: each thread owns whole columns and
+// walks the rows in order, so every column is summed in the same order for any
+// thread count and the result is bit-identical whether 1 or N threads ran it.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "tformer/core/thread_pool.h"
+
+namespace tformer::kernels {
+
+// Columns per block: wide enough for contiguous vector loads from each row.
+inline constexpr int64_t kColumnBlock = 64;
+
+// Calls fn(c0, c1) for consecutive column blocks of at most kColumnBlock
+// columns covering [0, cols), blocks spread over the thread pool.
+template <class F>
+void parallel_for_column_blocks(int64_t cols, F&& fn) {
+  const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk)
+      fn(blk * kColumnBlock, std::min(cols, (blk + 1) * kColumnBlock));
+  });
+}
+
+// out[c] += Σ_{r < rows} term(r, c) for c in [0, cols), each sum taken in
+// double, rows in ascending order.
+template <class Term>
+void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
+  parallel_for_column_blocks(cols, [&](int64_t c0, int64_t c1) {
+    double acc[kColumnBlock] = {};
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = c0; c < c1; ++c) acc[c - c0] += term(r, c);
+    for (int64_t c = c0; c < c1; ++c) out[c] += static_cast<float>(acc[c - c0]);
+  });
+}
+
+}  // namespace tformer::kernels
