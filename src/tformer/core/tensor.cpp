@@ -239,4 +239,8 @@ std::vector<float> Tensor::to_vector() const {
   return std::vector<float>(p, p + numel());
 }
 
+void ensure_capacity(Tensor& t, int64_t numel, DType dtype) {
+  if (!t.defined() || t.dtype() != dtype || t.numel() < numel) t = Tensor::empty({numel}, dtype);
+}
+
 }  // namespace tformer

@@ -98,4 +98,8 @@ class Tensor {
   DType dtype_ = DType::F32;
 };
 
+// Grows a scratch tensor to hold at least `numel` elements (1-D), never
+// shrinking it, so repeated calls of one shape allocate nothing.
+void ensure_capacity(Tensor& t, int64_t numel, DType dtype = DType::F32);
+
 }  // namespace tformer

@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "tformer/core/thread_pool.h"
+#include "tformer/io/atomic_file.h"
 #include "tformer/io/json_file.h"
+#include "tformer/io/safetensors.h"
 #include "tformer/kernels/attention.h"
 #include "tformer/kernels/gemm.h"
+#include "tformer/nn/random_init.h"
 
 namespace tformer::models {
 
@@ -46,6 +49,12 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   c.type_vocab_size = positive(j, "type_vocab_size", c.type_vocab_size, source);
   c.layer_norm_eps = static_cast<float>(field<double>(j, "layer_norm_eps", c.layer_norm_eps, source));
   c.pad_token_id = field<int32_t>(j, "pad_token_id", c.pad_token_id, source);
+  c.hidden_dropout_prob = static_cast<float>(field<double>(j, "hidden_dropout_prob", c.hidden_dropout_prob, source));
+  c.attention_probs_dropout_prob = static_cast<float>(
+      field<double>(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source));
+  c.initializer_range = static_cast<float>(field<double>(j, "initializer_range", c.initializer_range, source));
+  TF_CHECK(c.hidden_dropout_prob >= 0 && c.hidden_dropout_prob < 1,
+           source << ": field 'hidden_dropout_prob' must be in [0, 1), found " << c.hidden_dropout_prob);
   c.hidden_act_name = field<std::string>(j, "hidden_act", c.hidden_act_name, source);
   c.hidden_act = kernels::activation_from_name(c.hidden_act_name, source);
   TF_CHECK(c.hidden_size % c.num_attention_heads == 0,
@@ -81,6 +90,32 @@ BertConfig BertConfig::from_file(const std::filesystem::path& config_json) {
   return from_json(io::read_json_file(config_json), config_json.string());
 }
 
+nlohmann::json BertConfig::to_json() const {
+  nlohmann::json id2label_json = nlohmann::json::object(), label2id = nlohmann::json::object();
+  for (size_t i = 0; i < id2label.size(); ++i) {
+    id2label_json[std::to_string(i)] = id2label[i];
+    label2id[id2label[i]] = i;
+  }
+  return {{"architectures", {"BertForSequenceClassification"}},
+          {"model_type", "bert"},
+          {"vocab_size", vocab_size},
+          {"hidden_size", hidden_size},
+          {"num_hidden_layers", num_hidden_layers},
+          {"num_attention_heads", num_attention_heads},
+          {"intermediate_size", intermediate_size},
+          {"hidden_act", hidden_act_name},
+          {"hidden_dropout_prob", hidden_dropout_prob},
+          {"attention_probs_dropout_prob", attention_probs_dropout_prob},
+          {"max_position_embeddings", max_position_embeddings},
+          {"type_vocab_size", type_vocab_size},
+          {"initializer_range", initializer_range},
+          {"layer_norm_eps", layer_norm_eps},
+          {"pad_token_id", pad_token_id},
+          {"position_embedding_type", "absolute"},
+          {"id2label", id2label_json},
+          {"label2id", label2id}};
+}
+
 // ---------------------------------------------------------------- embeddings
 
 BertEmbeddings BertEmbeddings::load(const io::WeightView& vb, const BertConfig& cfg) {
@@ -96,6 +131,11 @@ BertEmbeddings BertEmbeddings::load(const io::WeightView& vb, const BertConfig& 
 }
 
 void BertEmbeddings::forward(const BertInputs& in, float* out) const {
+  sum_embeddings(in, out);
+  layer_norm_.forward(out, nullptr, in.batch * in.seq, out);
+}
+
+void BertEmbeddings::sum_embeddings(const BertInputs& in, float* out) const {
   const int64_t h = word_embeddings_.dim();
   TF_CHECK(in.seq <= position_embeddings_.num_embeddings(),
            "a sequence of " << in.seq << " tokens exceeds max_position_embeddings "
@@ -110,25 +150,17 @@ void BertEmbeddings::forward(const BertInputs& in, float* out) const {
       for (int64_t i = 0; i < h; ++i) rows[s * h + i] += pos[i];
     }
   }
-  layer_norm_.forward(out, nullptr, in.batch * in.seq, out);
 }
 
 // ---------------------------------------------------------------- encoder layer
 
-namespace {
-// Grows `t` to at least `numel` floats; never shrinks, so steady state allocates nothing.
-void ensure(Tensor& t, int64_t numel) {
-  if (!t.defined() || t.numel() < numel) t = Tensor::empty({numel});
-}
-}  // namespace
-
 void BertActivations::reserve(int64_t tokens, int64_t batch, int64_t seq, const BertConfig& cfg) {
-  ensure(hidden, tokens * cfg.hidden_size);
-  ensure(qkv, tokens * 3 * cfg.hidden_size);
-  ensure(context, tokens * cfg.hidden_size);
-  ensure(projected, tokens * cfg.hidden_size);
-  ensure(intermediate, tokens * cfg.intermediate_size);
-  ensure(key_mask, batch * seq);
+  ensure_capacity(hidden, tokens * cfg.hidden_size);
+  ensure_capacity(qkv, tokens * 3 * cfg.hidden_size);
+  ensure_capacity(context, tokens * cfg.hidden_size);
+  ensure_capacity(projected, tokens * cfg.hidden_size);
+  ensure_capacity(intermediate, tokens * cfg.intermediate_size);
+  ensure_capacity(key_mask, batch * seq);
 }
 
 BertLayer BertLayer::load(const io::WeightView& vb, const BertConfig& cfg) {
@@ -232,7 +264,7 @@ BertOutput BertModel::forward(const BertInputs& in) const {
   embeddings_.forward(in, act_.hidden.data<float>());
   for (const BertLayer& layer : layers_) layer.forward(act_, in.batch, in.seq);
 
-  if (!pooled_.defined() || pooled_.numel() < in.batch * h) pooled_ = Tensor::empty({in.batch * h});
+  ensure_capacity(pooled_, in.batch * h);
   pooler_.forward(act_.hidden.data<float>(), in.batch, in.seq, pooled_.data<float>());
   BertOutput out;
   out.last_hidden_state = act_.hidden.narrow(0, 0, tokens * h).reshape({in.batch, in.seq, h});
@@ -240,12 +272,34 @@ BertOutput BertModel::forward(const BertInputs& in) const {
   return out;
 }
 
+namespace {
+BertForSequenceClassification build(const io::WeightSource& source, const BertConfig& cfg) {
+  io::WeightView root(source);
+  return BertForSequenceClassification(BertModel::load(root.pp("bert"), cfg),
+                                       nn::Linear::load(root.pp("classifier"), cfg.hidden_size,
+                                                        cfg.num_labels()));
+}
+}  // namespace
+
+BertForSequenceClassification BertForSequenceClassification::from_config(const BertConfig& cfg,
+                                                                          uint64_t seed) {
+  nn::RandomInit init(seed, cfg.initializer_range,
+                      {{"bert.embeddings.word_embeddings.weight", cfg.pad_token_id}});
+  return build(init, cfg);
+}
+
+void BertForSequenceClassification::save_pretrained(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (nn::Parameter* p : parameters()) tensors.emplace_back(p->name, p->value);
+  // transformers refuses safetensors whose metadata lacks format "pt".
+  io::save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
+  io::write_file_atomically(dir / "config.json", config().to_json().dump(2) + "\n");
+}
+
 BertForSequenceClassification BertForSequenceClassification::load(const io::Checkpoint& ckpt,
                                                                    const BertConfig& cfg) {
-  io::WeightView root(ckpt);
-  BertForSequenceClassification m;
-  m.bert_ = BertModel::load(root.pp("bert"), cfg);
-  m.classifier_ = nn::Linear::load(root.pp("classifier"), cfg.hidden_size, cfg.num_labels());
+  BertForSequenceClassification m = build(ckpt, cfg);
   // Pre-training heads and the position_ids buffer may ride along; anything
   // else unused means the checkpoint is not the model the config describes.
   ckpt.check_all_used({"cls.", "bert.embeddings.position_ids", "embeddings.position_ids"});

@@ -21,6 +21,7 @@
 
 #include "tformer/core/tensor.h"
 #include "tformer/io/checkpoint.h"
+#include "tformer/models/bert_training.h"
 #include "tformer/kernels/activations.h"
 #include "tformer/nn/embedding.h"
 #include "tformer/nn/layer_norm.h"
@@ -40,6 +41,9 @@ struct BertConfig {
   int64_t type_vocab_size = 2;
   float layer_norm_eps = 1e-12f;
   int32_t pad_token_id = 0;
+  float hidden_dropout_prob = 0.1f;
+  float attention_probs_dropout_prob = 0.1f;  // read and written back; not applied in training
+  float initializer_range = 0.02f;
   std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // size = num_labels
   std::string source = "config.json";                          // for messages
 
@@ -50,6 +54,8 @@ struct BertConfig {
   // a wrong type or an unsupported value is an Error naming `source` and the field.
   static BertConfig from_json(const nlohmann::json& j, const std::string& source);
   static BertConfig from_file(const std::filesystem::path& config_json);
+  // config.json as transformers writes it for BertForSequenceClassification.
+  nlohmann::json to_json() const;
 };
 
 // A padded batch of token ids, row-major [batch, seq]. token_type_ids and
@@ -65,8 +71,16 @@ class BertEmbeddings {
  public:
   static BertEmbeddings load(const io::WeightView& vb, const BertConfig& cfg);
   void forward(const BertInputs& in, float* out) const;  // out [batch·seq, hidden]
+  void forward_train(const BertInputs& in, BertEmbeddingsCache& cache, const DropoutSite& dropout,
+                     float* out) const;
+  // d_out [T, H] is consumed (overwritten).
+  void backward(const BertInputs& in, BertEmbeddingsCache& cache, const DropoutSite& dropout,
+                float* d_out);
+  void parameters(nn::ParameterList& out);
+  void enable_grad();
 
  private:
+  void sum_embeddings(const BertInputs& in, float* out) const;
   nn::Embedding word_embeddings_, position_embeddings_, token_type_embeddings_;
   nn::LayerNorm layer_norm_;
 };
@@ -82,6 +96,18 @@ class BertLayer {
   static BertLayer load(const io::WeightView& vb, const BertConfig& cfg);
   // Updates act.hidden [batch·seq, hidden] in place.
   void forward(BertActivations& act, int64_t batch, int64_t seq) const;
+  // Training: input and output [T, H] are distinct; `cache` keeps what
+  // backward needs. key_mask [B, S].
+  void forward_train(BertLayerCache& cache, const float* input, float* output, int64_t batch,
+                     int64_t seq, const float* key_mask, const DropoutSite& attention_dropout,
+                     const DropoutSite& output_dropout) const;
+  // From g.d_out (gradient w.r.t. the output, consumed) writes g.d_in
+  // (gradient w.r.t. the input); parameter gradients accumulate.
+  void backward(BertLayerCache& cache, const float* input, int64_t batch, int64_t seq,
+                const float* key_mask, const DropoutSite& attention_dropout,
+                const DropoutSite& output_dropout, BertGradScratch& g);
+  void parameters(nn::ParameterList& out);
+  void enable_grad();
 
  private:
   const BertConfig* cfg_ = nullptr;
@@ -99,6 +125,12 @@ class BertPooler {
   static BertPooler load(const io::WeightView& vb, const BertConfig& cfg);
   // out[b] = tanh(dense(hidden[b, 0])) for each sequence's first ([CLS]) token.
   void forward(const float* hidden, int64_t batch, int64_t seq, float* out) const;
+  // Given d_out [B, H] (gradient w.r.t. the tanh output, consumed) and the
+  // forward's output `out`, adds the gradient into the [CLS] rows of d_hidden.
+  void backward(const float* hidden, const float* out, int64_t batch, int64_t seq, float* d_out,
+                float* d_hidden);
+  void parameters(nn::ParameterList& out) { dense_.parameters(out); }
+  void enable_grad() { dense_.enable_grad(); }
 
  private:
   nn::Linear dense_;
@@ -115,6 +147,17 @@ class BertModel {
   BertOutput forward(const BertInputs& in) const;
   const BertConfig& config() const { return *cfg_; }
 
+  // Training forward: fills cache.hidden (the last is last_hidden_state).
+  void forward_train(const BertInputs& in, BertTrainingCache& cache,
+                     const BertTrainingOptions& opt) const;
+  // From cache.grads.d_out (gradient w.r.t. last_hidden_state, consumed).
+  void backward(const BertInputs& in, BertTrainingCache& cache, const BertTrainingOptions& opt);
+  void parameters(nn::ParameterList& out);
+  void enable_grad();
+  BertPooler& pooler() { return pooler_; }
+  // Dropout site k of a step (embeddings 0, layer l: 1 + 2l and 2 + 2l, pooler 1 + 2L).
+  DropoutSite dropout_site(const BertTrainingOptions& opt, int k) const;
+
  private:
   std::shared_ptr<const BertConfig> cfg_;
   BertEmbeddings embeddings_;
@@ -126,16 +169,35 @@ class BertModel {
 
 class BertForSequenceClassification {
  public:
+  BertForSequenceClassification(BertModel bert, nn::Linear classifier)
+      : bert_(std::move(bert)), classifier_(std::move(classifier)) {}
   // A Hugging Face model directory: config.json plus model.safetensors,
   // pytorch_model.bin or their sharded indexes.
   static BertForSequenceClassification from_pretrained(const std::filesystem::path& dir);
   static BertForSequenceClassification load(const io::Checkpoint& ckpt, const BertConfig& cfg);
+  // Fresh weights initialised as transformers does (for training from scratch).
+  static BertForSequenceClassification from_config(const BertConfig& cfg, uint64_t seed);
+  // Writes config.json and model.safetensors (transformers' layout and names)
+  // into `dir`, each atomically; tokenizer files are the caller's.
+  void save_pretrained(const std::filesystem::path& dir);
 
   // logits [batch, num_labels] (a fresh tensor); `hidden` receives BertModel's output if given.
   Tensor forward(const BertInputs& in, BertOutput* hidden = nullptr) const;
   const BertConfig& config() const { return bert_.config(); }
 
+  // Training. enable_grad allocates a zeroed gradient for every parameter.
+  void enable_grad();
+  // Every parameter under its Hugging Face name, in a fixed order.
+  nn::ParameterList parameters();
+  // One forward and backward pass on a batch with labels [batch]: the
+  // gradients of (mean cross-entropy × grad_scale) accumulate into each
+  // parameter's grad. Returns the mean loss. logits() holds the batch's logits after.
+  float train_step(const BertInputs& in, const int32_t* labels, float grad_scale,
+                   const BertTrainingOptions& opt);
+  const Tensor& logits() const { return cache_.logits; }
+
  private:
+  BertTrainingCache cache_;
   BertModel bert_;
   nn::Linear classifier_;
 };

@@ -1,5 +1,7 @@
 #include "tformer/nn/embedding.h"
 
+#include "tformer/kernels/embedding_backward.h"
+
 namespace tformer::nn {
 
 Embedding Embedding::load(const io::WeightView& vb, int64_t num_embeddings, int64_t dim,
@@ -23,6 +25,11 @@ void Embedding::lookup(const int32_t* ids, int64_t n, float* out, bool accumulat
       for (int64_t j = 0; j < d; ++j) dst[j] = src[j];
     }
   }
+}
+
+void Embedding::backward(const int32_t* ids, int64_t n, const float* dy) {
+  if (!weight_.grad.defined()) return;  // frozen
+  kernels::embedding_backward(ids, n, dy, dim(), weight_.grad.data<float>(), num_embeddings());
 }
 
 }  // namespace tformer::nn

@@ -25,6 +25,9 @@ class Embedding {
   int64_t dim() const { return weight_.value.dim(1); }
   const Tensor& weight() const { return weight_.value; }
   void parameters(ParameterList& out) { out.push_back(&weight_); }
+  void enable_grad() { enable_parameter_grad(weight_); }
+  // Scatter-adds dy [n, dim] into the rows of the gradient that ids[i] chose.
+  void backward(const int32_t* ids, int64_t n, const float* dy);
 
  private:
   Parameter weight_;

@@ -1,6 +1,7 @@
 #include "tformer/nn/linear.h"
 
 #include "tformer/kernels/gemm.h"
+#include "tformer/kernels/linear_backward.h"
 
 namespace tformer::nn {
 
@@ -45,6 +46,40 @@ Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {
 void Linear::forward(const float* x, int64_t rows, float* y) const {
   kernels::linear(x, rows, in_features(), weight_.value.data<float>(),
                   bias_.value.defined() ? bias_.value.data<float>() : nullptr, out_features(), y);
+}
+
+void Linear::backward(const float* x, int64_t rows, const float* dy, float* dx) {
+  kernels::linear_backward(x, rows, in_features(), weight_.value.data<float>(), out_features(), dy, dx,
+                           weight_.grad.defined() ? weight_.grad.data<float>() : nullptr,
+                           bias_.grad.defined() ? bias_.grad.data<float>() : nullptr);
+}
+
+void Linear::backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy,
+                              float* dx, int64_t dx_stride) {
+  kernels::LinearBackwardArgs a;
+  a.m = rows;
+  a.k = in_features();
+  a.n = out_features();
+  a.x = x;
+  a.x_stride = x_stride;
+  a.weight = weight_.value.data<float>();
+  a.dy = dy;
+  a.dx = dx;
+  a.dx_stride = dx_stride;
+  a.accumulate_dx = true;
+  a.dweight = weight_.grad.defined() ? weight_.grad.data<float>() : nullptr;
+  a.dbias = bias_.grad.defined() ? bias_.grad.data<float>() : nullptr;
+  kernels::linear_backward(a);
+}
+
+void Linear::enable_grad() {
+  enable_parameter_grad(weight_);
+  if (bias_.value.defined()) enable_parameter_grad(bias_);
+}
+
+void Linear::share_grad_rows(const Linear& fused, int64_t row) {
+  weight_.grad = fused.weight_.grad.narrow(0, row, out_features());
+  if (bias_.value.defined()) bias_.grad = fused.bias_.grad.narrow(0, row, out_features());
 }
 
 void Linear::parameters(ParameterList& out) {

@@ -23,6 +23,20 @@ class Linear {
 
   // x [rows, in] → y [rows, out].
   void forward(const float* x, int64_t rows, float* y) const;
+  // Given the forward's x and dy [rows, out]: dx [rows, in] written (skipped
+  // when null), weight and bias gradients accumulated when enabled.
+  void backward(const float* x, int64_t rows, const float* dy, float* dx);
+  // The same with rows of x and dx `x_stride` / `dx_stride` floats apart, dx
+  // accumulated rather than written (BERT's pooler reads and feeds back the
+  // [CLS] rows of [B, S, H] hidden states in place).
+  void backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy, float* dx,
+                        int64_t dx_stride);
+
+  // Allocates zeroed gradients (training).
+  void enable_grad();
+  // Makes this part's gradients views of rows [row, row + out) of `fused`'s
+  // (the inverse of fuse_outputs, for gradients).
+  void share_grad_rows(const Linear& fused, int64_t row);
 
   int64_t in_features() const { return weight_.value.dim(1); }
   int64_t out_features() const { return weight_.value.dim(0); }

@@ -21,4 +21,9 @@ struct Parameter {
 
 using ParameterList = std::vector<Parameter*>;
 
+// Allocates a zeroed gradient of the value's shape, if there is none yet.
+inline void enable_parameter_grad(Parameter& p) {
+  if (!p.grad.defined()) p.grad = Tensor::zeros(p.value.shape());
+}
+
 }  // namespace tformer::nn
