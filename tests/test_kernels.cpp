@@ -38,6 +38,26 @@ std::vector<float> reference_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_
     }
   return c;
 }
+
+// C = op(A)·op(B) through kernels::gemm, with packed (unpadded) leading dimensions.
+std::vector<float> run_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const std::vector<float>& a,
+                            const std::vector<float>& b) {
+  std::vector<float> c(m * n, 0.0f);
+  GemmArgs g;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a.data();
+  g.lda = ta ? m : k;
+  g.b = b.data();
+  g.ldb = tb ? k : n;
+  g.c = c.data();
+  g.ldc = n;
+  gemm(g);
+  return c;
+}
 }  // namespace
 
 TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
@@ -48,21 +68,7 @@ TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb) {
         auto a = random_vector(m * k, seed++), b = random_vector(k * n, seed++);
-        std::vector<float> c(m * n, 0.0f);
-        GemmArgs g;
-        g.trans_a = ta;
-        g.trans_b = tb;
-        g.m = m;
-        g.n = n;
-        g.k = k;
-        g.a = a.data();
-        g.lda = ta ? m : k;
-        g.b = b.data();
-        g.ldb = tb ? k : n;
-        g.c = c.data();
-        g.ldc = n;
-        gemm(g);
-        expect_close(c, reference_gemm(ta, tb, m, n, k, a, b), 1e-4, 1e-4,
+        expect_close(run_gemm(ta, tb, m, n, k, a, b), reference_gemm(ta, tb, m, n, k, a, b), 1e-4, 1e-4,
                      "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
       }
   }
@@ -71,22 +77,7 @@ TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
 TEST(Kernels, GemmIsBitIdenticalForAnyThreadCount) {
   auto run = [](int threads, bool ta, bool tb, int64_t m, int64_t n, int64_t k) {
     ThreadPool::set_num_threads(threads);
-    auto a = random_vector(m * k, 7), b = random_vector(n * k, 8);
-    std::vector<float> c(m * n);
-    GemmArgs g;
-    g.trans_a = ta;
-    g.trans_b = tb;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    g.a = a.data();
-    g.lda = ta ? m : k;
-    g.b = b.data();
-    g.ldb = tb ? k : n;
-    g.c = c.data();
-    g.ldc = n;
-    gemm(g);
-    return c;
+    return run_gemm(ta, tb, m, n, k, random_vector(m * k, 7), random_vector(n * k, 8));
   };
   // Shapes of BERT training: row-split (tall) and column-split, transposed operands.
   const int64_t shapes[][3] = {{32, 32, 320}, {130, 770, 96}, {700, 48, 64}, {2048, 96, 32}};
