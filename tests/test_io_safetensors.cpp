@@ -124,6 +124,10 @@ struct HostileCase {
   std::vector<std::string> fragments;
 };
 
+// gtest prints a parameter in test listings (and ctest names); the case name
+// reads better than its bytes.
+void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
+
 class SafetensorsHostile : public ::testing::TestWithParam<HostileCase> {};
 
 TEST_P(SafetensorsHostile, IsRefusedWithAMessageNamingFileAndField) {
