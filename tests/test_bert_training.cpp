@@ -1,0 +1,148 @@
+// BERT fine-tuning against PyTorch: every parameter's gradient on a fixed
+// batch, and the parameters after three AdamW steps with warm-up, weight
+// decay and clipping (tests/data/bert_training/, made by
+// tools/make_bert_training_fixture.py with Debian's PyTorch 1.13).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "test_util.h"
+#include "tformer/core/thread_pool.h"
+#include "tformer/io/checkpoint.h"
+#include "tformer/models/bert.h"
+#include "tformer/train/adamw.h"
+#include "tformer/train/clip.h"
+#include "tformer/train/schedule.h"
+
+using namespace tformer;
+using namespace tformer::testing;
+
+namespace {
+const char* kWord = "bert.embeddings.word_embeddings.weight";
+
+struct TrainingFixture {
+  io::Checkpoint ref = io::Checkpoint::open(source_dir() / "tests/data/bert_training/bert_tiny_training.safetensors");
+  Tensor ids = ref.get("input_ids"), types = ref.get("token_type_ids"), mask = ref.get("attention_mask"),
+         labels = ref.get("labels"), word_rows = ref.get("word_rows");
+  models::BertInputs inputs() const {
+    return {ids.dim(0), ids.dim(1), ids.data<int32_t>(), types.data<int32_t>(), mask.data<int32_t>()};
+  }
+  models::BertForSequenceClassification model() const {
+    auto m = models::BertForSequenceClassification::from_pretrained(fixtures_dir() / "bert-tiny");
+    m.enable_grad();
+    return m;
+  }
+  // The rows of the word-embedding table that the fixture stores.
+  std::vector<float> word_rows_of(const Tensor& table) const {
+    std::vector<float> out;
+    const int64_t h = table.dim(1);
+    for (int64_t i = 0; i < word_rows.numel(); ++i) {
+      const float* row = table.data<float>() + word_rows.data<int64_t>()[i] * h;
+      out.insert(out.end(), row, row + h);
+    }
+    return out;
+  }
+  // Compares each parameter's value or grad with the fixture's `prefix`.
+  //
+  // The key biases are special: adding b to every key adds q·b to a whole row
+  // of scores, which softmax ignores, so their true gradient is exactly 0 and
+  // both engines compute only rounding noise (~1e-9). Their gradients must be
+  // that small; their values after AdamW steps are not compared, because Adam
+  // divides the noise by its own magnitude and takes an lr-sized step in a
+  // direction that is noise, in PyTorch as here (it never changes the output).
+  void expect_matches(nn::ParameterList params, bool grads, const char* prefix, double rel) const {
+    ASSERT_EQ(params.size(), 41u);  // 5 embeddings + 2 layers × 16 + pooler 2 + classifier 2
+    for (nn::Parameter* p : params) {
+      const Tensor& t = grads ? p->grad : p->value;
+      if (p->name.ends_with("attention.self.key.bias")) {
+        if (grads) {
+          for (float g : t.to_vector()) ASSERT_LT(std::fabs(g), 1e-6) << p->name;
+        }
+        continue;
+      }
+      std::vector<float> got, want;
+      if (p->name == kWord) {
+        got = word_rows_of(t);
+        want = ref.get(std::string(prefix) + "rows." + p->name).to_vector();
+      } else {
+        got = t.to_vector();
+        want = ref.get(prefix + p->name).to_vector();
+      }
+      // Tolerance relative to each element, with a floor at 1e-4 of the
+      // tensor's largest magnitude (gradients that cancel to ~0 carry no
+      // relative precision in fp32).
+      double max_abs = 0;
+      for (float w : want) max_abs = std::max(max_abs, std::fabs(double(w)));
+      expect_close(got, want, rel, 1e-4 * max_abs + 1e-9, p->name);
+    }
+  }
+};
+}  // namespace
+
+TEST(BertTraining, GradientsMatchPyTorch) {
+  TrainingFixture f;
+  auto model = f.model();
+  const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+  EXPECT_NEAR(loss, f.ref.get("loss").to_vector()[0], 1e-5);
+  f.expect_matches(model.parameters(), /*grads=*/true, "grad.", 1e-4);
+}
+
+TEST(BertTraining, ThreeAdamWStepsWithWarmupDecayAndClippingMatchPyTorch) {
+  TrainingFixture f;
+  auto model = f.model();
+  nn::ParameterList params = model.parameters();
+  train::AdamWOptions opt;
+  opt.weight_decay = 0.01;
+  train::AdamW adamw(params, opt);
+  const train::LinearSchedule schedule{1e-2, 2, 4};
+  for (int step = 0; step < 3; ++step) {
+    adamw.zero_grad();
+    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+    EXPECT_NEAR(loss, f.ref.get("loss_step_" + std::to_string(step)).to_vector()[0], 2e-5) << step;
+    train::clip_grad_norm(params, 1.0f);
+    adamw.step(schedule.lr_at(step));
+  }
+  f.expect_matches(params, /*grads=*/false, "param.", 1e-5);
+}
+
+TEST(BertTraining, GradientAccumulationOfHalvesEqualsTheWholeBatch) {
+  TrainingFixture f;
+  auto whole = f.model();
+  whole.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+  auto halves = f.model();
+  // Mean over 8 = (mean over rows 0-3 + mean over rows 4-7) / 2, at the batch's padded length.
+  const int64_t seq = f.ids.dim(1);
+  for (int64_t start : {0, 4}) {
+    models::BertInputs in{4, seq, f.ids.data<int32_t>() + start * seq, f.types.data<int32_t>() + start * seq,
+                          f.mask.data<int32_t>() + start * seq};
+    halves.train_step(in, f.labels.data<int32_t>() + start, 0.5f, {0.0f, 0});
+  }
+  auto a = whole.parameters(), b = halves.parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    double max_abs = 0;
+    auto want = a[i]->grad.to_vector();
+    for (float w : want) max_abs = std::max(max_abs, std::fabs(double(w)));
+    expect_close(b[i]->grad.to_vector(), want, 1e-4, 1e-5 * max_abs + 1e-9, a[i]->name);
+  }
+}
+
+TEST(BertTraining, StepsAreBitIdenticalAcrossThreadCountsAndDropoutIsSeeded) {
+  TrainingFixture f;
+  auto run = [&](int threads, uint64_t seed) {
+    ThreadPool::set_num_threads(threads);
+    auto model = f.model();
+    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.1f, seed});
+    std::vector<float> all = {loss};
+    for (nn::Parameter* p : model.parameters()) {
+      auto g = p->grad.to_vector();
+      all.insert(all.end(), g.begin(), g.end());
+    }
+    return all;
+  };
+  const auto one = run(1, 42), two = run(2, 42), other_seed = run(2, 43);
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], two[i]) << "element " << i;
+  EXPECT_NE(two, other_seed);  // dropout masks follow the seed
+}
