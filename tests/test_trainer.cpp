@@ -8,6 +8,9 @@
 #include <numeric>
 #include <set>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include "test_trainer_support.h"
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
@@ -182,4 +185,40 @@ TEST(Trainer, RefusesToResumeUnderOtherOptionsOrToOverwriteAState) {
     EXPECT_NE(msg.find("lr 0.001 then, 0.002 now"), std::string::npos) << msg;
     EXPECT_NE(msg.find("seed 42 then, 7 now"), std::string::npos) << msg;
   }
+}
+
+TEST(Trainer, AFailedSaveLeavesTheLastCheckpointIntact) {
+  TinyRun run;
+  run.trainer("out")->train(2);
+  const auto out = run.scratch / "out";
+  const std::vector<std::string> files = {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json",
+                                          "training_state/state.safetensors"};
+  std::vector<std::string> before;
+  for (const auto& f : files) before.push_back(read_bytes(out / f));
+
+  // A disk that fills up: writes past 1 MB fail (EFBIG, SIGXFSZ ignored), so
+  // the next checkpoint's model.safetensors (4 MB) cannot be written.
+  rlimit saved;
+  getrlimit(RLIMIT_FSIZE, &saved);
+  rlimit small = saved;
+  small.rlim_cur = 1 << 20;
+  auto* old_handler = signal(SIGXFSZ, SIG_IGN);
+  setrlimit(RLIMIT_FSIZE, &small);
+  std::string error;
+  try {
+    auto t = run.trainer("out");
+    t->resume();
+    t->train(3);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_NE(error.find("write failed"), std::string::npos) << error;
+
+  for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(read_bytes(out / files[i]), before[i]) << files[i];
+  EXPECT_TRUE(temporaries_in(out).empty());
+  auto again = run.trainer("out");
+  again->resume();
+  EXPECT_EQ(again->progress().step, 2);
 }

@@ -115,8 +115,9 @@ void run_train(const TrainArgs& a) {
   }
   trainer.train();
   progress.finish();
-  std::fprintf(stderr, "tformer train: %lld steps; model saved to %s\n",
-               static_cast<long long>(trainer.progress().step), a.out.c_str());
+  std::fprintf(stderr, "tformer train: step %lld of %lld; model saved to %s\n",
+               static_cast<long long>(trainer.progress().step), static_cast<long long>(trainer.total_steps()),
+               a.out.c_str());
 }
 }  // namespace
 
