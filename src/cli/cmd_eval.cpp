@@ -1,8 +1,8 @@
 // tformer eval: accuracy, macro-F1 and the confusion matrix of a sequence
 // classifier on labelled text (the formats tformer train reads).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"

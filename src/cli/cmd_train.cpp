@@ -70,6 +70,7 @@ class TrainProgress {
     if (tty_) {
       if (!record.contains("eval_accuracy")) return;
       std::fprintf(stderr, "\r\033[K%s\n", format_eval(record).c_str());
+      bar_shown_ = false;  // erased; the next step redraws it
       return;
     }
     std::fprintf(stderr, "step %lld  epoch %.2f  loss %.4f  lr %.3e  grad_norm %.4f  %.2f it/s\n",

@@ -26,7 +26,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
