@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "tformer/tokenizers/tokenizer_files.h"
 #include "cli/common.h"
 #include "tformer/core/error.h"
 #include "tformer/train/trainer.h"
@@ -28,7 +29,7 @@ std::filesystem::path tokenizer_dir_for(const TrainArgs& a) {
   if (!a.tokenizer.empty()) return a.tokenizer;
   const std::filesystem::path dir = std::filesystem::path(a.config).parent_path();
   const std::filesystem::path shown = dir.empty() ? "." : dir;
-  TF_CHECK(!train::tokenizer_file_names(shown).empty(),
+  TF_CHECK(!tokenizers::tokenizer_file_names(shown).empty(),
            "--config " << a.config << ": no --tokenizer given, and " << shown.string()
                        << " has no vocab.txt or tokenizer.json");
   return shown;

@@ -9,6 +9,7 @@ void register_tokenize(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_attention(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_convert(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 

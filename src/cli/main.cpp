@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   tformer::cli::register_inspect(app);
   tformer::cli::register_attention(app);
   tformer::cli::register_bench(app);
+  tformer::cli::register_convert(app);
   tformer::cli::register_train(app);
   tformer::cli::register_eval(app);
   try {

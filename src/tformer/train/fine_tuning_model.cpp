@@ -1,10 +1,6 @@
 #include "tformer/train/fine_tuning_model.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "tformer/core/error.h"
-#include "tformer/io/atomic_file.h"
 
 namespace tformer::train {
 
@@ -35,29 +31,12 @@ FineTuningModel init_from_config(const std::filesystem::path& config_json,
   return m;
 }
 
-std::vector<std::string> tokenizer_file_names(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const char* name : {"vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"})
-    if (std::filesystem::is_regular_file(dir / name)) names.push_back(name);
-  return names;
-}
-
 DatasetOptions dataset_options_for(const models::BertConfig& config, bool skip_bad) {
   DatasetOptions options;
   for (size_t i = 0; i < config.id2label.size(); ++i) options.label2id[config.id2label[i]] = static_cast<int32_t>(i);
   options.num_labels = static_cast<int32_t>(config.num_labels());
   options.skip_bad = skip_bad;
   return options;
-}
-
-void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to) {
-  for (const std::string& name : tokenizer_file_names(from)) {
-    std::ifstream in(from / name, std::ios::binary);
-    TF_CHECK(in.is_open(), (from / name).string() << ": cannot read");
-    std::ostringstream contents;
-    contents << in.rdbuf();
-    io::write_file_atomically(to / name, contents.str());
-  }
 }
 
 }  // namespace tformer::train

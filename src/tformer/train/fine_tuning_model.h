@@ -27,15 +27,8 @@ FineTuningModel load_pretrained_for_fine_tuning(const std::filesystem::path& mod
 FineTuningModel init_from_config(const std::filesystem::path& config_json,
                                  const std::filesystem::path& tokenizer_dir, uint64_t seed);
 
-// The tokenizer files of a model directory that transformers reads (vocab.txt,
-// tokenizer_config.json, special_tokens_map.json, tokenizer.json), those present.
-std::vector<std::string> tokenizer_file_names(const std::filesystem::path& dir);
-
 // Reading labelled data for a model: label names from its id2label, labels
 // checked against its number of labels.
 DatasetOptions dataset_options_for(const models::BertConfig& config, bool skip_bad);
-
-// Copies the tokenizer files from `from` into `to`, each atomically.
-void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace tformer::train

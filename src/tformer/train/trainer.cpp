@@ -8,6 +8,7 @@
 
 #include "tformer/core/error.h"
 #include "tformer/io/atomic_file.h"
+#include "tformer/tokenizers/tokenizer_files.h"
 #include "tformer/train/clip.h"
 #include "tformer/train/evaluation.h"
 
@@ -233,7 +234,7 @@ void Trainer::save_checkpoint() {
   // files of its step or a later one beside it, and carries its own weights.
   start_.model.save_pretrained(out_dir_);
   if (!tokenizer_copied_) {
-    copy_tokenizer_files(start_.tokenizer_dir, out_dir_);
+    tokenizers::copy_tokenizer_files(start_.tokenizer_dir, out_dir_);
     tokenizer_copied_ = true;
   }
   save_training_state(state_file(out_dir_), progress_, run_identity(), params_, optimizer_);
