@@ -51,7 +51,7 @@ void register_classify(CLI::App& app) {
   cmd->add_flag("--json", args->json, "one JSON object per text: text, label, score, logits");
   cmd->add_option("--batch-size", args->batch_size, "texts per forward pass")->check(CLI::PositiveNumber);
   cmd->add_option("--max-length", args->max_length,
-                  "truncate to this many tokens (default: the tokenizer's model_max_length)")
+                  "truncate to this many tokens (default: the tokenizer's model_max_length, at most max_position_embeddings)")
       ->check(CLI::Range(2, 1 << 20));
   add_threads_option(*cmd, args->threads);
   cmd->add_option("texts", args->texts, "texts to classify");

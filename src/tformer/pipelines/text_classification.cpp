@@ -31,7 +31,10 @@ std::vector<Classification> TextClassificationPipeline::operator()(
     const std::function<void(size_t, size_t)>& progress) const {
   TF_CHECK(options.batch_size > 0, "batch size must be at least 1");
   tokenizers::EncodeOptions enc;
-  enc.max_length = options.max_length.value_or(tokenizer_.model_max_length());
+  // By default the tokenizer's limit, capped by the model's positions (a
+  // tokenizer_config.json may promise more than the model can take).
+  const size_t positions = static_cast<size_t>(model_.config().max_position_embeddings);
+  enc.max_length = options.max_length.value_or(std::min(tokenizer_.model_max_length(), positions));
   enc.truncation = tokenizers::Truncation::LongestFirst;
   TF_CHECK(*enc.max_length >= 2, "max_length " << *enc.max_length
                                               << " leaves no room for [CLS] and [SEP]");

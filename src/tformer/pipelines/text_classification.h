@@ -28,7 +28,8 @@ struct Classification {
 
 struct ClassificationOptions {
   size_t batch_size = 8;
-  std::optional<size_t> max_length;  // default: the tokenizer's model_max_length
+  // Default: the tokenizer's model_max_length, capped at max_position_embeddings.
+  std::optional<size_t> max_length;
   // How errors name an input: "<input_name> <1-based index>: <reason>".
   std::string input_name = "text";
 };
