@@ -31,15 +31,12 @@ WARMUP=${WARMUP:-2}
 OUT_MD=${OUT_MD:-BENCHMARKS.md}
 MODEL_DIR=${MODEL_DIR:-$BUILD_DIR/bench-models/bert-base-random}
 
-log() { echo "bench_bert: $*" >&2; }
+BENCH_NAME=bench_bert
+source scripts/bench_common.sh
+log() { bench_log "$@"; }
 
 # 1. tformer
-if [[ ! -x "$BUILD_DIR/tformer" ]] || ! ninja -C "$BUILD_DIR" -n tformer_cli 2>/dev/null | grep -q "no work to do"; then
-  log "building tformer in $BUILD_DIR"
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD_DIR" --target tformer_cli >&2
-fi
-TFORMER="$BUILD_DIR/tformer"
+bench_build_tformer "$BUILD_DIR"
 
 # 2. the random BERT-base model
 if [[ ! -f "$MODEL_DIR/config.json" || ! -f "$MODEL_DIR/model.safetensors" ]]; then
@@ -53,15 +50,9 @@ mkdir -p "$RESULTS_DIR"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 JSONL="$RESULTS_DIR/bench_bert-$STAMP.jsonl"
 : >"$JSONL"
-# Which OpenBLAS kernels each engine gets: OpenBLAS 0.3.21 does not recognise
-# every new CPU and then falls back to its SSE3 "Prescott" kernels (about 4x
-# slower than AVX-512 ones). OPENBLAS_CORETYPE=SkylakeX, set in the environment
-# of this script, reaches both engines; the table records what was in effect.
-TF_BLAS_CORE=$(OPENBLAS_VERBOSE=2 "$TFORMER" bench --model "$MODEL_DIR" --seq 8 --runs 1 --warmup 0 --threads 1 2>&1 \
-  | sed -n 's/^Core: //p' | head -1)
-PT_BLAS_CORE=$(OPENBLAS_VERBOSE=2 "$PYTHON" -c "import torch; torch.ones(64, 64) @ torch.ones(64, 64)" 2>&1 \
-  | sed -n 's/^Core: //p' | head -1)
-log "OpenBLAS kernels: tformer ${TF_BLAS_CORE:-?}, PyTorch ${PT_BLAS_CORE:-?} (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-unset})"
+# Which OpenBLAS kernels each engine gets (OPENBLAS_CORETYPE=SkylakeX, set in
+# the environment of this script, reaches both); the table records them.
+bench_blas_cores "$TFORMER" "$MODEL_DIR" "$PYTHON"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 CMDS=()
 for b in $BATCHES; do
@@ -81,16 +72,12 @@ TF_EXAMPLE="$TFORMER bench --model $MODEL_DIR --batch B --seq $SEQ --threads T -
 PT_EXAMPLE="$PYTHON tools/torch_bert_bench.py --model $MODEL_DIR --batch B --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP"
 
 # 4. the table
-CPU_MODEL="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), family $(lscpu | sed -n 's/^CPU family:[[:space:]]*//p' | head -1) model $(lscpu | sed -n 's/^Model:[[:space:]]*//p' | head -1)"
-NCPU=$(nproc)
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n "$(git status --porcelain -- src CMakeLists.txt 2>/dev/null)" ]]; then COMMIT="$COMMIT + uncommitted changes"; fi
-
-BLAS_CORETYPE_ENV=${OPENBLAS_CORETYPE-unset}
-export JSONL TF_BLAS_CORE PT_BLAS_CORE BLAS_CORETYPE_ENV OUT_MD NO_WRITE="${NO_WRITE:-}" CPU_MODEL NCPU COMMIT LOAD_BEFORE LOAD_AFTER TF_EXAMPLE PT_EXAMPLE \
+bench_machine_info
+TABLE_MD="$RESULTS_DIR/bench_bert-$STAMP.md"
+export JSONL TF_BLAS_CORE PT_BLAS_CORE BLAS_CORETYPE_ENV CPU_MODEL NCPU COMMIT LOAD_BEFORE LOAD_AFTER TF_EXAMPLE PT_EXAMPLE \
   BATCHES THREADS SEQ RUNS WARMUP MODEL_DIR BUILD_DIR
-"$PYTHON" - <<'EOF'
-import datetime, json, os, sys
+"$PYTHON" - >"$TABLE_MD" <<'EOF'
+import datetime, json, os
 
 rows = [json.loads(l) for l in open(os.environ["JSONL"]) if l.strip()]
 tf = {(r["batch"], r["seq"], r["threads"]): r for r in rows if r["engine"] == "tformer"}
@@ -164,22 +151,9 @@ lines.append(env["PT_EXAMPLE"] + "   # runs both thread configs, each in a fresh
 lines.append("```")
 lines.append("")
 lines.append(f"Raw results: `{os.path.relpath(env['JSONL'])}` (JSON lines, not committed).")
-table = "\n".join(lines)
-print(table)
-
-if env.get("NO_WRITE"):
-    sys.exit(0)
-path = env["OUT_MD"]
-BEGIN, END = "<!-- bench_bert:begin -->", "<!-- bench_bert:end -->"
-text = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
-block = f"{BEGIN}\n{table}\n{END}"
-if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-    text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-else:
-    text = text.rstrip("\n") + "\n\n## BERT-base vs PyTorch (scripts/bench_bert.sh)\n\n" + block + "\n"
-tmp = path + ".tmp"
-with open(tmp, "w", encoding="utf-8") as f:
-    f.write(text)
-os.replace(tmp, path)
-print(f"bench_bert: wrote the table into {path}", file=sys.stderr)
+print("\n".join(lines))
 EOF
+cat "$TABLE_MD"
+if [[ -z "${NO_WRITE:-}" ]]; then
+  bench_write_section "$OUT_MD" bench_bert "BERT-base vs PyTorch (scripts/bench_bert.sh)" "$TABLE_MD"
+fi

@@ -65,15 +65,20 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def forward(p, cfg, ids, types, mask):
+def forward(p, cfg, ids, types, mask, dropout=0.0):
+    """Logits [B, labels]. `dropout` > 0 applies hidden dropout where transformers
+    does (after the embeddings, each attention output and feed-forward output,
+    and on the pooled output); attention-probability dropout is left out, as in
+    tformer's training step. The fixture below runs with dropout 0."""
     B, S = ids.shape
+    drop = (lambda x: F.dropout(x, dropout, training=True)) if dropout > 0 else (lambda x: x)
     H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     d, eps = H // nh, cfg["layer_norm_eps"]
     ln = lambda x, pre: F.layer_norm(x, (H,), p[pre + ".weight"], p[pre + ".bias"], eps)
     lin = lambda x, pre: F.linear(x, p[pre + ".weight"], p[pre + ".bias"])
     x = p[WORD][ids] + p["bert.embeddings.position_embeddings.weight"][torch.arange(S)] \
         + p["bert.embeddings.token_type_embeddings.weight"][types]
-    x = ln(x, "bert.embeddings.LayerNorm")
+    x = drop(ln(x, "bert.embeddings.LayerNorm"))
     bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
     heads = lambda t: t.view(B, S, nh, d).transpose(1, 2)
     for l in range(cfg["num_hidden_layers"]):
@@ -81,10 +86,10 @@ def forward(p, cfg, ids, types, mask):
         q, k, v = (heads(lin(x, pre + "attention.self." + n)) for n in ("query", "key", "value"))
         probs = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1)
         ctx = (probs @ v).transpose(1, 2).reshape(B, S, H)
-        x1 = ln(lin(ctx, pre + "attention.output.dense") + x, pre + "attention.output.LayerNorm")
+        x1 = ln(drop(lin(ctx, pre + "attention.output.dense")) + x, pre + "attention.output.LayerNorm")
         inter = F.gelu(lin(x1, pre + "intermediate.dense"))
-        x = ln(lin(inter, pre + "output.dense") + x1, pre + "output.LayerNorm")
-    pooled = torch.tanh(lin(x[:, 0], "bert.pooler.dense"))
+        x = ln(drop(lin(inter, pre + "output.dense")) + x1, pre + "output.LayerNorm")
+    pooled = drop(torch.tanh(lin(x[:, 0], "bert.pooler.dense")))
     return lin(pooled, "classifier")
 
 

@@ -3,7 +3,8 @@
 // all ones), W warm-up runs then N timed ones, and reports median and min
 // latency, throughput and load time. The ids come from a fixed 64-bit LCG
 // that tools/torch_bert_bench.py reproduces, so both engines see the same input
-// (scripts/bench_bert.sh runs them side by side).
+// (scripts/bench_bert.sh runs them side by side). With --train it times full
+// training steps instead (cmd_bench_train.cpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,14 +12,16 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-
-#include "tformer/kernels/gemm.h"
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/cmd_bench.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "tformer/kernels/gemm.h"
 #include "tformer/core/cpu.h"
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
@@ -26,27 +29,8 @@
 
 namespace tformer::cli {
 
-namespace {
+namespace bench {
 
-struct BenchArgs {
-  std::string model;
-  int64_t batch = 1;
-  int64_t seq = 128;
-  int threads = 0;
-  int runs = 10;
-  int warmup = 2;
-  uint64_t seed = 0;
-  bool json = false;
-};
-
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-// [CLS] and [SEP] ids from the model's vocab.txt; bert-base-uncased's 101 and
-// 102 when there is none. Clamped into the vocabulary.
 std::pair<int32_t, int32_t> special_ids(const std::filesystem::path& dir, int64_t vocab_size) {
   int64_t cls = 101, sep = 102;
   std::ifstream in(dir / "vocab.txt");
@@ -80,6 +64,12 @@ std::vector<int32_t> make_ids(int64_t batch, int64_t seq, int64_t vocab, int32_t
   return ids;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 // Multiply-adds ×2 of one sequence: per layer the Q/K/V/output projections
 // (4·S·H²), the feed-forward (2·S·H·FF) and the attention matmuls (2·S²·H);
 // pooler and classifier are negligible. BERT-base at S=128: 22.3 GFLOP.
@@ -90,13 +80,15 @@ double gflop_per_sequence(const models::BertConfig& c, int64_t seq) {
   return per_layer * static_cast<double>(c.num_hidden_layers) / 1e9;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+}  // namespace bench
 
-void run_bench(const BenchArgs& a) {
+namespace {
+
+using namespace bench;
+
+void run_bench(BenchArgs a) {
+  if (a.batch == 0) a.batch = 1;
+  if (a.seq == 0) a.seq = 128;
   apply_threads(a.threads);
   const int threads = ThreadPool::global().num_threads();
   const std::filesystem::path dir = resolve_model_dir(a.model);
@@ -176,18 +168,29 @@ void run_bench(const BenchArgs& a) {
 void register_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Time BERT sequence-classification forwards on a synthetic batch");
+      "bench", "Time BERT sequence-classification forwards (or, with --train, training steps) on a synthetic batch");
   cmd->add_option("--model", args->model, "model directory (default: the bundled model)");
-  cmd->add_option("--batch", args->batch, "sequences per forward (default 1)")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--seq", args->seq, "tokens per sequence, [CLS] and [SEP] included (default 128)")
+  cmd->add_flag("--train", args->train,
+                "time training steps (forward, backward, clipping, AdamW) instead of forwards");
+  cmd->add_option("--batch", args->batch, "sequences per forward or step (default 1; 32 with --train)")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--seq", args->seq, "tokens per sequence, [CLS] and [SEP] included (default 128; 64 with --train)")
       ->check(CLI::Range(2, 1 << 20));
   add_threads_option(*cmd, args->threads);
-  cmd->add_option("--runs", args->runs, "timed forwards (default 10)")->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--warmup", args->warmup, "untimed forwards first (default 2)")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--runs", args->runs, "timed forwards or steps (default 10)")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--warmup", args->warmup, "untimed forwards or steps first (default 2)")
+      ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--seed", args->seed, "seed of the random token ids (default 0)");
+  cmd->add_option("--dropout", args->dropout,
+                  "with --train: hidden dropout probability (default: the config's hidden_dropout_prob)")
+      ->check(CLI::Range(0.0, 0.999));
   cmd->add_flag("--json", args->json,
                 "one JSON object: median_ms, min_ms, load_ms, batch, seq, threads, dtype, runs, model, ...");
-  cmd->callback([args] { run_bench(*args); });
+  cmd->callback([args] {
+    TF_CHECK(args->train || args->dropout < 0, "--dropout applies only with --train");
+    if (args->train) bench::run_bench_train(*args);
+    else run_bench(*args);
+  });
 }
 
 }  // namespace tformer::cli

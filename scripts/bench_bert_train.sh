@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Training throughput, tformer vs PyTorch: full optimizer steps (forward,
+# backward, gradient clipping, AdamW) of BertForSequenceClassification with
+# random weights, fp32, batch 32 × seq 64, at 1 and 2 threads, for the bundled
+# model's shape (recipes/sst2-bert-mini) and BERT-base; the table it measures
+# goes into BENCHMARKS.md between the bench_bert_train markers.
+#
+#   scripts/bench_bert_train.sh
+#   OPENBLAS_CORETYPE=SkylakeX scripts/bench_bert_train.sh   # AVX-512 OpenBLAS kernels for both engines
+#
+# Environment (all optional):
+#   BUILD_DIR   build directory (default: build); tformer_cli is built there if needed
+#   SHAPES      default "mini base": mini = recipes/sst2-bert-mini/config.json's
+#               layers/hidden/heads/intermediate/positions, base = BERT-base
+#               (12/768/12/3072); or LxHxNHxI, e.g. 1x32x2x64 for a quick check
+#   THREADS     default "1 2";  BATCH  default 32;  SEQ  default 64
+#   RUNS        timed steps per measurement (default 10);  WARMUP  default 2
+#   CHECK       1 (default): one extra step per shape with dropout 0 in both
+#               engines, comparing the first loss and gradient norm; 0 skips it
+#   PYTHON      default /usr/bin/python3 (Debian's, with PyTorch)
+#   OUT_MD      default BENCHMARKS.md;  set NO_WRITE=1 to only print the table
+#
+# Models are written by tools/make_random_bert.py into
+# $BUILD_DIR/bench-models/ when absent (BERT-base's, bert-base-random, is the
+# one scripts/bench_bert.sh uses). Both engines load the same model.safetensors
+# and train on the same token ids and labels, interleaved shape by shape and
+# thread count by thread count, so that load on this (shared) machine hits
+# them alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+SHAPES=${SHAPES:-"mini base"}
+THREADS=${THREADS:-"1 2"}
+BATCH=${BATCH:-32}
+SEQ=${SEQ:-64}
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-2}
+CHECK=${CHECK:-1}
+OUT_MD=${OUT_MD:-BENCHMARKS.md}
+BENCH_NAME=bench_bert_train
+source scripts/bench_common.sh
+
+# 1. tformer
+bench_build_tformer "$BUILD_DIR"
+
+# 2. the random models: SHAPE -> "layers hidden heads intermediate max_positions"
+shape_dims() {
+  case $1 in
+    mini) "$PYTHON" -c 'import json, sys; c = json.load(open(sys.argv[1]))
+print(c["num_hidden_layers"], c["hidden_size"], c["num_attention_heads"], c["intermediate_size"],
+      c.get("max_position_embeddings", 512))' recipes/sst2-bert-mini/config.json ;;
+    base) echo 12 768 12 3072 512 ;;
+    *x*x*x*) local IFS=x; set -- $1; echo "$1 $2 $3 $4 512" ;;
+    *) bench_log "unknown shape '$1' (mini, base or LxHxNHxI)"; return 1 ;;
+  esac
+}
+declare -A MODEL_OF
+for shape in $SHAPES; do
+  read -r L H NH I P < <(shape_dims "$shape")
+  case $shape in
+    base) dir="$BUILD_DIR/bench-models/bert-base-random" ;;  # scripts/bench_bert.sh's
+    mini) dir="$BUILD_DIR/bench-models/bert-mini-random-${L}x${H}x${NH}x${I}" ;;
+    *) dir="$BUILD_DIR/bench-models/bert-$shape-random" ;;
+  esac
+  if [[ ! -f "$dir/config.json" || ! -f "$dir/model.safetensors" ]]; then
+    bench_log "writing a random $shape model ($L layers, hidden $H, $NH heads, intermediate $I) to $dir"
+    "$PYTHON" tools/make_random_bert.py "$dir" --layers "$L" --hidden "$H" --heads "$NH" \
+      --intermediate "$I" --max-positions "$P"
+  fi
+  MODEL_OF[$shape]=$dir
+done
+
+# 3. the measurements, interleaved
+RESULTS_DIR="$BUILD_DIR/bench-results"
+mkdir -p "$RESULTS_DIR"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+JSONL="$RESULTS_DIR/bench_bert_train-$STAMP.jsonl"
+: >"$JSONL"
+first_shape=${SHAPES%% *}
+bench_blas_cores "$TFORMER" "${MODEL_OF[$first_shape]}" "$PYTHON"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START_S=$(date +%s)
+# tag ENGINE SHAPE: puts "engine" and "shape" first in each JSON line (replacing PyTorch's own "engine").
+tag() { sed -e 's/^{"engine": "pytorch", /{/' -e "s/^{/{\"engine\":\"$1\",\"shape\":\"$2\",/"; }
+for shape in $SHAPES; do
+  model=${MODEL_OF[$shape]}
+  if [[ $CHECK == 1 ]]; then
+    t=${THREADS%% *}
+    bench_log "$shape: one step with dropout 0 in both engines (check)"
+    "$TFORMER" bench --train --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" --runs 1 --warmup 0 \
+      --dropout 0 --json | tag tformer-check "$shape" | tee -a "$JSONL" >&2
+    OPENBLAS_NUM_THREADS=$t "$PYTHON" tools/torch_bert_train_bench.py --model "$model" --batch "$BATCH" --seq "$SEQ" \
+      --threads "$t" --runs 1 --warmup 0 --dropout 0 --config torch1-blasT | tag pytorch-check "$shape" | tee -a "$JSONL" >&2
+  fi
+  for t in $THREADS; do
+    bench_log "$shape, batch $BATCH, seq $SEQ, threads $t: tformer"
+    "$TFORMER" bench --train --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" \
+      --runs "$RUNS" --warmup "$WARMUP" --json | tag tformer "$shape" | tee -a "$JSONL" >&2
+    bench_log "$shape, batch $BATCH, seq $SEQ, threads $t: pytorch"
+    "$PYTHON" tools/torch_bert_train_bench.py --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" \
+      --runs "$RUNS" --warmup "$WARMUP" | tag pytorch "$shape" | tee -a "$JSONL" >&2
+  done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+ELAPSED_S=$(( $(date +%s) - START_S ))
+TF_EXAMPLE="$TFORMER bench --train --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --json"
+PT_EXAMPLE="$PYTHON tools/torch_bert_train_bench.py --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP"
+MODEL_CMDS=""
+for shape in $SHAPES; do
+  read -r L H NH I P < <(shape_dims "$shape")
+  MODEL_CMDS+="$PYTHON tools/make_random_bert.py ${MODEL_OF[$shape]} --layers $L --hidden $H --heads $NH --intermediate $I --max-positions $P"$'\n'
+done
+
+# 4. the table
+bench_machine_info
+TABLE_MD="$RESULTS_DIR/bench_bert_train-$STAMP.md"
+export JSONL TF_BLAS_CORE PT_BLAS_CORE BLAS_CORETYPE_ENV CPU_MODEL NCPU COMMIT LOAD_BEFORE LOAD_AFTER ELAPSED_S \
+  TF_EXAMPLE PT_EXAMPLE MODEL_CMDS SHAPES THREADS BATCH SEQ RUNS WARMUP BUILD_DIR
+"$PYTHON" - >"$TABLE_MD" <<'EOF'
+import datetime, json, os
+
+env = os.environ
+rows = [json.loads(l) for l in open(env["JSONL"]) if l.strip()]
+tf = {(r["shape"], r["threads"]): r for r in rows if r["engine"] == "tformer"}
+pt = {}
+for r in rows:
+    if r["engine"] == "pytorch":
+        pt.setdefault((r["shape"], r["threads"]), {})[r["config"]] = r
+checks = {}
+for r in rows:
+    if r["engine"].endswith("-check"):
+        checks.setdefault(r["shape"], {})[r["engine"]] = r
+
+names = {"torch1-blasT": "torch 1 thr + OpenBLAS {t}", "torchT-blas1": "torch {t} thr + OpenBLAS 1"}
+def cfg_name(r):
+    return names[r.get("best_of", r["config"])].format(t=r["threads"])
+
+def shape_desc(shape):
+    c = json.load(open(os.path.join(next(r["model"] for r in tf.values() if r["shape"] == shape), "config.json")))
+    label = {"mini": "bundled model's shape", "base": "BERT-base"}.get(shape, shape)
+    params = next(r["params"] for r in tf.values() if r["shape"] == shape)
+    return (f"{label}: {c['num_hidden_layers']}/{c['hidden_size']}/{c['num_attention_heads']}/"
+            f"{c['intermediate_size']}, {params / 1e6:.1f} M")
+
+torch_version = next((r["torch_version"] for r in rows if r["engine"] == "pytorch"), "?")
+isa = next((r.get("isa", "?") for r in tf.values()), "?")
+shapes = env["SHAPES"].split()
+lines = []
+lines.append(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
+             f"{env['CPU_MODEL']} ({env['NCPU']} CPUs), tformer {env['COMMIT']} ({isa} kernels), "
+             f"PyTorch {torch_version}, in {int(env['ELAPSED_S']) / 60:.1f} min. "
+             f"Load average before / after: {env['LOAD_BEFORE']} / {env['LOAD_AFTER']}.")
+lines.append("")
+lines.append(f"OpenBLAS kernels in use: tformer {env.get('TF_BLAS_CORE') or '?'}, PyTorch {env.get('PT_BLAS_CORE') or '?'} "
+             f"(OPENBLAS_CORETYPE={env['BLAS_CORETYPE_ENV']}).")
+try:
+    busy = any(float(env[k].split()[0]) > float(env["NCPU"]) for k in ("LOAD_BEFORE", "LOAD_AFTER"))
+except ValueError:
+    busy = False
+if busy:
+    lines.append("")
+    lines.append(f"**The machine was busy** (load average above its {env['NCPU']} CPUs, other processes running): "
+                 "absolute times are inflated and noisy; compare the engines by the ratio of this same run.")
+lines.append("")
+lines.append(f"Batch {env['BATCH']} × seq {env['SEQ']}, fp32. Shape = layers/hidden/heads/intermediate, parameters.")
+lines.append("")
+lines.append("| shape | threads | tformer median ms (min) | tformer seq/s | PyTorch best median ms (min), config "
+             "| PyTorch seq/s | PyTorch other config median ms | throughput ratio tformer/PyTorch |")
+lines.append("|---|---:|---:|---:|---|---:|---:|---:|")
+for shape in shapes:
+    for t in sorted(k[1] for k in tf if k[0] == shape):
+        r = tf[(shape, t)]
+        p = pt.get((shape, t), {})
+        best = p.get("best")
+        other = [x for c, x in p.items() if c != "best" and best and c != best["best_of"]]
+        if best:
+            best_s = f"{best['median_ms']:.1f} ({best['min_ms']:.1f}), {cfg_name(best)}"
+            pt_sps = f"{best['seq_per_s']:.1f}"
+            other_s = f"{other[0]['median_ms']:.1f} ({cfg_name(other[0])})" if other else "(same config)"
+            ratio = f"{r['seq_per_s'] / best['seq_per_s']:.2f}"
+        else:
+            best_s = pt_sps = other_s = ratio = "n/a"
+        lines.append(f"| {shape_desc(shape)} | {t} | {r['median_ms']:.1f} ({r['min_ms']:.1f}) | {r['seq_per_s']:.1f} "
+                     f"| {best_s} | {pt_sps} | {other_s} | {ratio} |")
+lines.append("")
+lines.append(f"One step = zero_grad, forward (hidden dropout {next(iter(tf.values()))['dropout']:g} in both engines), "
+             "mean cross-entropy, backward, clip_grad_norm to 1.0, AdamW (lr 1e-4, weight decay 0.01 except biases "
+             f"and LayerNorm weights). Each number is the median (min) of {env['RUNS']} timed steps after "
+             f"{env['WARMUP']} warm-up step(s); the ratio is sequences/s of tformer over PyTorch's best, "
+             "so **ratio > 1 means tformer trains faster**.")
+if checks:
+    parts = []
+    for shape in shapes:
+        c = checks.get(shape, {})
+        a, b = c.get("tformer-check"), c.get("pytorch-check")
+        if a and b:
+            parts.append(f"{shape}: loss {a['first_loss']:.6f} vs {b['first_loss']:.6f}, "
+                         f"gradient norm {a['first_grad_norm']:.5g} vs {b['first_grad_norm']:.5g}")
+    if parts:
+        lines.append("")
+        lines.append("Same computation (one untimed step per shape with dropout 0, tformer vs PyTorch): "
+                     + "; ".join(parts) + ".")
+lines.append("")
+lines.append("Commands (MODEL per shape as below, T ∈ {" + ", ".join(env["THREADS"].split())
+             + "}, run interleaved, tformer first):")
+lines.append("")
+lines.append("```sh")
+cte = "" if env["BLAS_CORETYPE_ENV"] == "unset" else f"OPENBLAS_CORETYPE={env['BLAS_CORETYPE_ENV']} "
+defaults = {"SHAPES": "mini base", "THREADS": "1 2", "BATCH": "32", "SEQ": "64", "RUNS": "10", "WARMUP": "2"}
+ov = "".join(f"{k}={json.dumps(env[k]) if ' ' in env[k] else env[k]} " for k in defaults if env[k] != defaults[k])
+lines.append(f"{cte}{ov}BUILD_DIR={env['BUILD_DIR']} scripts/bench_bert_train.sh   # does all of the below")
+lines.extend(l for l in env["MODEL_CMDS"].splitlines() if l)
+lines.append(env["TF_EXAMPLE"])
+lines.append(env["PT_EXAMPLE"] + "   # runs both thread configs, each in a fresh process")
+lines.append("```")
+lines.append("")
+lines.append(f"Raw results: `{os.path.relpath(env['JSONL'])}` (JSON lines, not committed).")
+print("\n".join(lines))
+EOF
+cat "$TABLE_MD"
+if [[ -z "${NO_WRITE:-}" ]]; then
+  bench_write_section "$OUT_MD" bench_bert_train "BERT training vs PyTorch (scripts/bench_bert_train.sh)" "$TABLE_MD"
+fi

@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""PyTorch side of tformer's training benchmark (see scripts/bench_bert_train.sh).
+
+  /usr/bin/python3 tools/torch_bert_train_bench.py --model DIR [--batch 32] [--seq 64]
+      [--threads T] [--runs 10] [--warmup 2] [--dropout P]
+      [--config all|torch1-blasT|torchT-blas1]
+
+Times full training steps of BertForSequenceClassification in fp32, the step
+`tformer bench --train` takes and transformers' Trainer takes (grad-accum 1):
+
+  optimizer.zero_grad(set_to_none=True)
+  loss = cross_entropy(forward(params, ids, types, mask, dropout), labels)
+  loss.backward()
+  torch.nn.utils.clip_grad_norm_(params, 1.0)
+  optimizer.step()       # torch.optim.AdamW, lr 1e-4, weight decay 0.01 except
+                         # on biases and LayerNorm weights (the Trainer's groups)
+
+The forward is tools/make_bert_training_fixture.py's (BertForSequenceClassification
+as transformers computes it, post-LN, exact GELU, written with torch.nn.functional
+over a dict of parameters, since the transformers package is not available
+here), with hidden dropout at transformers' places (embeddings, attention and
+feed-forward outputs, pooled output; p = the config's hidden_dropout_prob
+unless --dropout is given) and no attention-probability dropout, as in tformer.
+The parameters come from DIR/model.safetensors (the file tformer loads); the
+batch is tformer bench's ([CLS], LCG ids, [SEP], mask all ones, token types 0)
+with labels from tformer's second LCG stream, so with --dropout 0 the first
+step's loss is comparable between engines ("first_loss").
+
+Threads: as tools/torch_bert_bench.py, two configurations in fresh processes,
+torch1-blasT (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=T) and
+torchT-blas1 (torch.set_num_threads(T), OPENBLAS_NUM_THREADS=1), the same one
+for T=1. One JSON line per configuration, then one with "config": "best"
+(the lower median) naming the winner in "best_of".
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+LR, WEIGHT_DECAY, MAX_GRAD_NORM = 1e-4, 0.01, 1.0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="directory with config.json and model.safetensors")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seq", type=int, default=64)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dropout", type=float, default=None, help="default: the config's hidden_dropout_prob")
+    p.add_argument("--config", choices=["all", "torch1-blasT", "torchT-blas1"], default="all")
+    a = p.parse_args(argv)
+    if a.batch < 1 or a.seq < 2 or a.threads < 1 or a.runs < 1 or a.warmup < 0:
+        p.error("need --batch >= 1, --seq >= 2, --threads >= 1, --runs >= 1, --warmup >= 0")
+    if a.dropout is not None and not 0 <= a.dropout < 1:
+        p.error("--dropout must be in [0, 1)")
+    return a
+
+
+def make_labels(batch, num_labels, seed):
+    """tformer bench --train's labels: the ids' LCG from state = seed ^ 0x5bd1e995."""
+    mask64 = (1 << 64) - 1
+    state = (seed ^ 0x5BD1E995) & mask64
+    out = []
+    for _ in range(batch):
+        state = (state * 6364136223846793005 + 1442695040888963407) & mask64
+        out.append((state >> 33) % num_labels)
+    return out
+
+
+def run_one(a, config):
+    """Times the steps in this process; the environment is already set."""
+    import torch
+    import torch.nn.functional as F
+    from make_bert_training_fixture import forward
+    from torch_bert_bench import load_safetensors, make_ids, special_ids
+
+    torch_threads = 1 if config == "torch1-blasT" else a.threads
+    torch.set_num_threads(torch_threads)
+    with open(os.path.join(a.model, "config.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    if cfg.get("hidden_act", "gelu") != "gelu":
+        raise SystemExit(f"torch_bert_train_bench: hidden_act {cfg.get('hidden_act')!r} not supported (only 'gelu')")
+    cfg.setdefault("layer_norm_eps", 1e-12)
+    dropout = cfg.get("hidden_dropout_prob", 0.1) if a.dropout is None else a.dropout
+    n_labels = len(cfg["id2label"]) if cfg.get("id2label") else cfg.get("num_labels", 2)
+
+    t0 = time.perf_counter()
+    sd = load_safetensors(os.path.join(a.model, "model.safetensors"))
+    sd.pop("bert.embeddings.position_ids", None)
+    # Own, contiguous leaf tensors (not views of the file buffer), as a module's parameters.
+    params = {n: t.clone().requires_grad_(True) for n, t in sd.items()}
+    del sd
+    no_decay = lambda n: n.endswith(".bias") or "LayerNorm.weight" in n
+    optimizer = torch.optim.AdamW(
+        [{"params": [t for n, t in params.items() if not no_decay(n)], "weight_decay": WEIGHT_DECAY},
+         {"params": [t for n, t in params.items() if no_decay(n)], "weight_decay": 0.0}],
+        lr=LR)
+    plist = list(params.values())
+    load_ms = (time.perf_counter() - t0) * 1e3
+
+    if a.seq > cfg.get("max_position_embeddings", 512):
+        raise SystemExit(f"torch_bert_train_bench: --seq {a.seq} exceeds max_position_embeddings")
+    cls, sep = special_ids(a.model, cfg["vocab_size"])
+    ids = torch.tensor(make_ids(a.batch, a.seq, cfg["vocab_size"], cls, sep, a.seed), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.ones_like(ids)
+    labels = torch.tensor(make_labels(a.batch, n_labels, a.seed), dtype=torch.long)
+    torch.manual_seed(a.seed)  # dropout masks
+
+    losses, norms = [], []
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(forward(params, cfg, ids, types, mask, dropout), labels)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(plist, MAX_GRAD_NORM)
+        optimizer.step()
+        losses.append(float(loss))
+        norms.append(float(norm))
+
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.runs):
+        t = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t) * 1e3)
+    med = statistics.median(times)
+    finite = all(map(lambda v: v == v and abs(v) != float("inf"), losses + norms))
+    return {
+        "engine": "pytorch", "mode": "train", "torch_version": torch.__version__, "config": config,
+        "torch_threads": torch_threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "median_ms": round(med, 3), "min_ms": round(min(times), 3),
+        "seq_per_s": round(a.batch / med * 1e3, 3),
+        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
+        "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
+        "params": sum(t.numel() for t in plist), "dropout": dropout, "lr": LR, "weight_decay": WEIGHT_DECAY,
+        "max_grad_norm": MAX_GRAD_NORM, "adamw_foreach": bool(optimizer.defaults.get("foreach")),  # None = False in 1.13
+        "first_loss": round(losses[0], 6), "first_grad_norm": round(norms[0], 6),
+        "last_loss": round(losses[-1], 6), "finite": finite,
+    }
+
+
+def main(argv):
+    a = parse_args(argv)
+    if a.config != "all":
+        print(json.dumps(run_one(a, a.config)), flush=True)
+        return
+    configs = ["torch1-blasT"] if a.threads == 1 else ["torch1-blasT", "torchT-blas1"]
+    results = []
+    for config in configs:
+        env = dict(os.environ)
+        env["OPENBLAS_NUM_THREADS"] = str(a.threads if config == "torch1-blasT" else 1)
+        env.pop("OMP_NUM_THREADS", None)
+        cmd = [sys.executable, os.path.abspath(__file__), "--model", a.model, "--batch", str(a.batch),
+               "--seq", str(a.seq), "--threads", str(a.threads), "--runs", str(a.runs),
+               "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config]
+        if a.dropout is not None:
+            cmd += ["--dropout", repr(a.dropout)]
+        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(json.dumps(r), flush=True)
+        results.append(r)
+    best = dict(min(results, key=lambda r: r["median_ms"]))
+    best["best_of"] = best["config"]
+    best["config"] = "best"
+    print(json.dumps(best), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
