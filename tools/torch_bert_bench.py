@@ -272,20 +272,19 @@ def run_one(a, config):
     }
 
 
-def main(argv):
-    a = parse_args(argv)
-    if a.config != "all":
-        print(json.dumps(run_one(a, a.config)), flush=True)
-        return
+def run_thread_configs(script, a, extra_args=()):
+    """Runs `script` once per thread configuration (torch 1 thread + OpenBLAS T,
+    and torch T + OpenBLAS 1), each in a fresh process since OpenBLAS reads its
+    thread count at start-up; prints each result and then the fastest as "best"."""
     configs = ["torch1-blasT"] if a.threads == 1 else ["torch1-blasT", "torchT-blas1"]
     results = []
     for config in configs:
         env = dict(os.environ)
         env["OPENBLAS_NUM_THREADS"] = str(a.threads if config == "torch1-blasT" else 1)
         env.pop("OMP_NUM_THREADS", None)
-        cmd = [sys.executable, os.path.abspath(__file__), "--model", a.model, "--batch", str(a.batch),
+        cmd = [sys.executable, os.path.abspath(script), "--model", a.model, "--batch", str(a.batch),
                "--seq", str(a.seq), "--threads", str(a.threads), "--runs", str(a.runs),
-               "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config]
+               "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config, *extra_args]
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
@@ -294,6 +293,14 @@ def main(argv):
     best["best_of"] = best["config"]
     best["config"] = "best"
     print(json.dumps(best), flush=True)
+
+
+def main(argv):
+    a = parse_args(argv)
+    if a.config != "all":
+        print(json.dumps(run_one(a, a.config)), flush=True)
+        return
+    run_thread_configs(__file__, a)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -155,25 +154,8 @@ def main(argv):
     if a.config != "all":
         print(json.dumps(run_one(a, a.config)), flush=True)
         return
-    configs = ["torch1-blasT"] if a.threads == 1 else ["torch1-blasT", "torchT-blas1"]
-    results = []
-    for config in configs:
-        env = dict(os.environ)
-        env["OPENBLAS_NUM_THREADS"] = str(a.threads if config == "torch1-blasT" else 1)
-        env.pop("OMP_NUM_THREADS", None)
-        cmd = [sys.executable, os.path.abspath(__file__), "--model", a.model, "--batch", str(a.batch),
-               "--seq", str(a.seq), "--threads", str(a.threads), "--runs", str(a.runs),
-               "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config]
-        if a.dropout is not None:
-            cmd += ["--dropout", repr(a.dropout)]
-        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        print(json.dumps(r), flush=True)
-        results.append(r)
-    best = dict(min(results, key=lambda r: r["median_ms"]))
-    best["best_of"] = best["config"]
-    best["config"] = "best"
-    print(json.dumps(best), flush=True)
+    from torch_bert_bench import run_thread_configs
+    run_thread_configs(__file__, a, [] if a.dropout is None else ["--dropout", repr(a.dropout)])
 
 
 if __name__ == "__main__":
