@@ -64,6 +64,13 @@ std::vector<int32_t> make_ids(int64_t batch, int64_t seq, int64_t vocab, int32_t
   return ids;
 }
 
+BenchSetup prepare(BenchArgs& a, int64_t default_batch, int64_t default_seq) {
+  if (a.batch == 0) a.batch = default_batch;
+  if (a.seq == 0) a.seq = default_seq;
+  apply_threads(a.threads);
+  return {ThreadPool::global().num_threads(), resolve_model_dir(a.model)};
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -87,11 +94,7 @@ namespace {
 using namespace bench;
 
 void run_bench(BenchArgs a) {
-  if (a.batch == 0) a.batch = 1;
-  if (a.seq == 0) a.seq = 128;
-  apply_threads(a.threads);
-  const int threads = ThreadPool::global().num_threads();
-  const std::filesystem::path dir = resolve_model_dir(a.model);
+  const auto [threads, dir] = prepare(a, 1, 128);
 
   const auto t_load = Clock::now();
   auto model = models::BertForSequenceClassification::from_pretrained(dir);

@@ -45,6 +45,14 @@ std::vector<int32_t> make_ids(int64_t batch, int64_t seq, int64_t vocab, int32_t
 
 double median(std::vector<double> v);
 
+// What both modes do first: fill in the mode's default batch and length, size
+// the thread pool, find the model directory.
+struct BenchSetup {
+  int threads = 0;
+  std::filesystem::path dir;
+};
+BenchSetup prepare(BenchArgs& a, int64_t default_batch, int64_t default_seq);
+
 // 2 × multiply-adds of one sequence's forward (projections, feed-forward,
 // attention matmuls; pooler and classifier neglected).
 double gflop_per_sequence(const models::BertConfig& c, int64_t seq);

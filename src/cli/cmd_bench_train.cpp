@@ -57,11 +57,7 @@ std::vector<int32_t> make_labels(int64_t batch, int64_t num_labels, uint64_t see
 
 void run_bench_train(const BenchArgs& args) {
   BenchArgs a = args;
-  if (a.batch == 0) a.batch = 32;
-  if (a.seq == 0) a.seq = 64;
-  apply_threads(a.threads);
-  const int threads = ThreadPool::global().num_threads();
-  const std::filesystem::path dir = resolve_model_dir(a.model);
+  const auto [threads, dir] = prepare(a, 32, 64);
 
   const auto t_load = Clock::now();
   auto model = models::BertForSequenceClassification::from_pretrained(dir);
