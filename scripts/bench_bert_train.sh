@@ -185,7 +185,9 @@ for shape in shapes:
         lines.append(f"| {shape_desc(shape)} | {t} | {r['median_ms']:.1f} ({r['min_ms']:.1f}) | {r['seq_per_s']:.1f} "
                      f"| {best_s} | {pt_sps} | {other_s} | {ratio} |")
 lines.append("")
-lines.append(f"One step = zero_grad, forward (hidden dropout {next(iter(tf.values()))['dropout']:g} in both engines), "
+first = next(iter(tf.values()))
+lines.append(f"One step = zero_grad, forward (hidden dropout {first['dropout']:g}, attention-probability dropout "
+             f"{first.get('attention_dropout', 0):g} in both engines), "
              "mean cross-entropy, backward, clip_grad_norm to 1.0, AdamW (lr 1e-4, weight decay 0.01 except biases "
              f"and LayerNorm weights). Each number is the median (min) of {env['RUNS']} timed steps after "
              f"{env['WARMUP']} warm-up step(s); the ratio is sequences/s of tformer over PyTorch's best, "

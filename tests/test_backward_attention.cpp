@@ -1,11 +1,13 @@
 // attention_train and attention_backward against a double attention and its
 // finite differences: BERT's fused QKV layout, padding and causal masks, a
-// query shorter than the keys, and a row whose keys are all masked.
+// query shorter than the keys, a row whose keys are all masked, and dropout
+// on the probabilities.
 #include <gtest/gtest.h>
 
 #include "backward_check.h"
 #include "tformer/kernels/attention.h"
 #include "tformer/kernels/attention_backward.h"
+#include "tformer/kernels/dropout.h"
 
 using namespace tformer::kernels;
 using namespace tformer::testing;
@@ -25,6 +27,7 @@ struct AttentionCase {
   int64_t buffer_size;
   std::vector<float> qkv, key_mask, dout;  // dout: [B, Sq, H, D] contiguous
   bool causal = false;
+  ProbsDropout dropout;
   float scale;
 
   // BERT's layout: one [B, S, 3·H·D] buffer from the fused QKV projection.
@@ -61,10 +64,21 @@ struct AttentionCase {
   bool keep(int64_t b, int64_t i, int64_t j) const {
     return key_mask[b * shape.kv_len + j] != 0 && !(causal && j > i + shape.kv_len - shape.q_len);
   }
+  int64_t probs_size() const { return shape.batch * shape.heads * shape.q_len * shape.kv_len; }
+  // Dropout's multiplier for each probability, [B, H, Sq, Sk]: 0 or 1 / (1 − p),
+  // from the kernel's own keep decisions (dropout of a tensor of ones).
+  std::vector<double> dropout_factors() const {
+    std::vector<float> ones(probs_size(), 1.0f), kept(probs_size());
+    std::vector<uint8_t> mask(probs_size());
+    tformer::kernels::dropout(ones.data(), kept.data(), mask.data(), probs_size(), dropout.p, dropout.seed,
+                              dropout.offset);
+    return to_double(kept);
+  }
 
   // The forward in double, masked scores set to the same fill as the kernel.
   std::vector<double> reference(const std::vector<double>& buf) const {
     const int64_t sq = shape.q_len, sk = shape.kv_len, dim = shape.head_dim;
+    const std::vector<double> factor = dropout_factors();
     std::vector<double> out(out_size());
     for (int64_t b = 0; b < shape.batch; ++b)
       for (int64_t h = 0; h < shape.heads; ++h)
@@ -78,27 +92,30 @@ struct AttentionCase {
             mx = std::max(mx, p[j]);
           }
           for (int64_t j = 0; j < sk; ++j) sum += p[j] = std::exp(p[j] - mx);
+          const double* f = factor.data() + ((b * shape.heads + h) * sq + i) * sk;
           for (int64_t d = 0; d < dim; ++d) {
             double o = 0;
-            for (int64_t j = 0; j < sk; ++j) o += p[j] / sum * buf[v.at(b, h, j) + d];
+            for (int64_t j = 0; j < sk; ++j) o += p[j] / sum * f[j] * buf[v.at(b, h, j) + d];
             out[((b * sq + i) * shape.heads + h) * dim + d] = o;
           }
         }
     return out;
   }
 
-  // Forward (train) and backward; returns out, probs and the gradient buffer.
+  // Forward (train) and backward; returns out, probs, the gradient buffer and
+  // the dropped probabilities (probs again without dropout).
   std::vector<std::vector<float>> run() const {
     auto buf = qkv;
-    std::vector<float> out(out_size()), probs(shape.batch * shape.heads * shape.q_len * shape.kv_len);
+    std::vector<float> out(out_size()), probs(probs_size()), dropped(probs_size(), NAN);
     std::vector<float> grad(buffer_size, NAN);  // every element is written
     attention_train(shape, q.view(buf.data()), k.view(buf.data()), v.view(buf.data()), out_view(out.data()),
-                    scale, mask(), probs.data());
+                    scale, mask(), probs.data(), dropout, dropped.data());
+    if (dropout.p == 0.0f) dropped = probs;
     auto d = dout;
     attention_backward(shape, q.view(buf.data()), k.view(buf.data()), v.view(buf.data()), probs.data(),
-                       out_view(d.data()), q.view(grad.data()), k.view(grad.data()), v.view(grad.data()), scale,
-                       mask());
-    return {out, probs, grad};
+                       dropped.data(), out_view(d.data()), q.view(grad.data()), k.view(grad.data()),
+                       v.view(grad.data()), scale, mask());
+    return {out, probs, grad, dropped};
   }
 
   void check_gradients(const std::string& what) const {
@@ -163,8 +180,38 @@ TEST(BackwardAttention, FullyMaskedRowGetsNoQueryOrKeyGradient) {
       }
 }
 
+TEST(BackwardAttention, ProbabilityDropoutMatchesFiniteDifferences) {
+  // transformers' attention_probs_dropout_prob: out = dropout(P)·V.
+  for (bool causal : {false, true}) {
+    AttentionCase c = AttentionCase::fused(2, 3, 6, 4, 6);
+    c.key_mask[10] = c.key_mask[11] = 0;
+    c.causal = causal;
+    c.dropout = {0.3f, 17, 1000};
+    c.check_gradients(causal ? "dropout causal" : "dropout");
+  }
+}
+
+TEST(BackwardAttention, ProbabilityDropoutDropsAboutPAndScalesTheRest) {
+  AttentionCase c = AttentionCase::fused(2, 4, 32, 8, 7);
+  c.dropout = {0.25f, 3, 0};
+  const auto results = c.run();
+  const auto& probs = results[1];
+  const auto& dropped = results[3];
+  int64_t zeros = 0;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    if (dropped[i] == 0.0f) ++zeros;
+    else EXPECT_FLOAT_EQ(dropped[i], probs[i] / 0.75f) << i;
+  }
+  EXPECT_NEAR(static_cast<double>(zeros) / probs.size(), 0.25, 0.03);
+  // Another seed drops other probabilities.
+  c.dropout.seed = 4;
+  EXPECT_NE(c.run()[3], dropped);
+}
+
 TEST(BackwardAttention, BitIdenticalForOneAndTwoThreads) {
   AttentionCase c = AttentionCase::fused(2, 4, 33, 16, 5);
   for (int j = 60; j < 66; ++j) c.key_mask[j] = 0;
   expect_thread_invariant([&] { return c.run(); }, "attention train/backward");
+  c.dropout = {0.1f, 9, 0};
+  expect_thread_invariant([&] { return c.run(); }, "attention train/backward with dropout");
 }

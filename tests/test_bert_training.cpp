@@ -20,6 +20,7 @@ using namespace tformer::testing;
 
 namespace {
 const char* kWord = "bert.embeddings.word_embeddings.weight";
+const models::BertTrainingOptions kNoDropout{.hidden_dropout = 0, .attention_dropout = 0, .seed = 0};
 
 struct TrainingFixture {
   io::Checkpoint ref = io::Checkpoint::open(source_dir() / "tests/data/bert_training/bert_tiny_training.safetensors");
@@ -83,7 +84,7 @@ struct TrainingFixture {
 TEST(BertTraining, GradientsMatchPyTorch) {
   TrainingFixture f;
   auto model = f.model();
-  const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+  const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, kNoDropout);
   EXPECT_NEAR(loss, f.ref.get("loss").to_vector()[0], 1e-5);
   f.expect_matches(model.parameters(), /*grads=*/true, "grad.", 1e-4);
 }
@@ -98,7 +99,7 @@ TEST(BertTraining, ThreeAdamWStepsWithWarmupDecayAndClippingMatchPyTorch) {
   const train::LinearSchedule schedule{1e-2, 2, 4};
   for (int step = 0; step < 3; ++step) {
     adamw.zero_grad();
-    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, kNoDropout);
     EXPECT_NEAR(loss, f.ref.get("loss_step_" + std::to_string(step)).to_vector()[0], 2e-5) << step;
     train::clip_grad_norm(params, 1.0f);
     adamw.step(schedule.lr_at(step));
@@ -109,14 +110,14 @@ TEST(BertTraining, ThreeAdamWStepsWithWarmupDecayAndClippingMatchPyTorch) {
 TEST(BertTraining, GradientAccumulationOfHalvesEqualsTheWholeBatch) {
   TrainingFixture f;
   auto whole = f.model();
-  whole.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.0f, 0});
+  whole.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, kNoDropout);
   auto halves = f.model();
   // Mean over 8 = (mean over rows 0-3 + mean over rows 4-7) / 2, at the batch's padded length.
   const int64_t seq = f.ids.dim(1);
   for (int64_t start : {0, 4}) {
     models::BertInputs in{4, seq, f.ids.data<int32_t>() + start * seq, f.types.data<int32_t>() + start * seq,
                           f.mask.data<int32_t>() + start * seq};
-    halves.train_step(in, f.labels.data<int32_t>() + start, 0.5f, {0.0f, 0});
+    halves.train_step(in, f.labels.data<int32_t>() + start, 0.5f, kNoDropout);
   }
   auto a = whole.parameters(), b = halves.parameters();
   for (size_t i = 0; i < a.size(); ++i) {
@@ -132,7 +133,8 @@ TEST(BertTraining, StepsAreBitIdenticalAcrossThreadCountsAndDropoutIsSeeded) {
   auto run = [&](int threads, uint64_t seed) {
     ThreadPool::set_num_threads(threads);
     auto model = f.model();
-    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, {0.1f, seed});
+    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f,
+                                        {.hidden_dropout = 0.1f, .attention_dropout = 0.1f, .seed = seed});
     std::vector<float> all = {loss};
     for (nn::Parameter* p : model.parameters()) {
       auto g = p->grad.to_vector();
@@ -145,4 +147,35 @@ TEST(BertTraining, StepsAreBitIdenticalAcrossThreadCountsAndDropoutIsSeeded) {
   ASSERT_EQ(one.size(), two.size());
   for (size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], two[i]) << "element " << i;
   EXPECT_NE(two, other_seed);  // dropout masks follow the seed
+}
+
+TEST(BertTraining, GradientWithDropoutIsTheDerivativeOfTheDroppedLoss) {
+  // With its seed fixed, a dropout step is a deterministic function of the
+  // parameters; its gradient g must give the central difference along g:
+  // L(θ + εg) − L(θ − εg) ≈ 2ε·|g|². Checks the dropout sites' wiring
+  // (hidden dropout alone, attention-probability dropout alone, both).
+  TrainingFixture f;
+  for (const auto& [hidden, attention] : {std::pair{0.2f, 0.0f}, {0.0f, 0.3f}, {0.1f, 0.1f}}) {
+    const models::BertTrainingOptions opt{.hidden_dropout = hidden, .attention_dropout = attention, .seed = 7};
+    auto model = f.model();
+    nn::ParameterList params = model.parameters();
+    model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, opt);
+    std::vector<std::vector<float>> value, grad;
+    double norm2 = 0;
+    for (nn::Parameter* p : params) {
+      value.push_back(p->value.to_vector());
+      grad.push_back(p->grad.to_vector());
+      for (float g : grad.back()) norm2 += double(g) * g;
+    }
+    const double eps = 1e-2 / std::sqrt(norm2);
+    auto loss_at = [&](double t) {
+      for (size_t i = 0; i < params.size(); ++i) {
+        float* v = params[i]->value.data<float>();
+        for (size_t j = 0; j < value[i].size(); ++j) v[j] = value[i][j] + static_cast<float>(t * grad[i][j]);
+      }
+      return double(model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, opt));
+    };
+    const double slope = (loss_at(eps) - loss_at(-eps)) / (2 * eps);
+    EXPECT_NEAR(slope, norm2, 2e-2 * norm2) << "hidden " << hidden << ", attention " << attention;
+  }
 }

@@ -65,13 +65,16 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def forward(p, cfg, ids, types, mask, dropout=0.0):
+def forward(p, cfg, ids, types, mask, dropout=0.0, attention_dropout=0.0):
     """Logits [B, labels]. `dropout` > 0 applies hidden dropout where transformers
     does (after the embeddings, each attention output and feed-forward output,
-    and on the pooled output); attention-probability dropout is left out, as in
-    tformer's training step. The fixture below runs with dropout 0."""
+    and on the pooled output), `attention_dropout` > 0 dropout on the attention
+    probabilities, as tformer's training step. The fixture below runs with
+    dropout 0."""
     B, S = ids.shape
     drop = (lambda x: F.dropout(x, dropout, training=True)) if dropout > 0 else (lambda x: x)
+    drop_probs = (lambda x: F.dropout(x, attention_dropout, training=True)) if attention_dropout > 0 \
+        else (lambda x: x)
     H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     d, eps = H // nh, cfg["layer_norm_eps"]
     ln = lambda x, pre: F.layer_norm(x, (H,), p[pre + ".weight"], p[pre + ".bias"], eps)
@@ -85,7 +88,7 @@ def forward(p, cfg, ids, types, mask, dropout=0.0):
         pre = f"bert.encoder.layer.{l}."
         q, k, v = (heads(lin(x, pre + "attention.self." + n)) for n in ("query", "key", "value"))
         probs = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1)
-        ctx = (probs @ v).transpose(1, 2).reshape(B, S, H)
+        ctx = (drop_probs(probs) @ v).transpose(1, 2).reshape(B, S, H)
         x1 = ln(drop(lin(ctx, pre + "attention.output.dense")) + x, pre + "attention.output.LayerNorm")
         inter = F.gelu(lin(x1, pre + "intermediate.dense"))
         x = ln(drop(lin(inter, pre + "output.dense")) + x1, pre + "output.LayerNorm")

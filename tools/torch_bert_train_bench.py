@@ -19,8 +19,9 @@ The forward is tools/make_bert_training_fixture.py's (BertForSequenceClassificat
 as transformers computes it, post-LN, exact GELU, written with torch.nn.functional
 over a dict of parameters, since the transformers package is not available
 here), with hidden dropout at transformers' places (embeddings, attention and
-feed-forward outputs, pooled output; p = the config's hidden_dropout_prob
-unless --dropout is given) and no attention-probability dropout, as in tformer.
+feed-forward outputs, pooled output; p = the config's hidden_dropout_prob)
+and on the attention probabilities (attention_probs_dropout_prob), as in
+tformer; --dropout sets both.
 The parameters come from DIR/model.safetensors (the file tformer loads); the
 batch is tformer bench's ([CLS], LCG ids, [SEP], mask all ones, token types 0)
 with labels from tformer's second LCG stream, so with --dropout 0 the first
@@ -54,7 +55,8 @@ def parse_args(argv):
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dropout", type=float, default=None, help="default: the config's hidden_dropout_prob")
+    p.add_argument("--dropout", type=float, default=None,
+                   help="hidden and attention dropout (default: the config's two probabilities)")
     p.add_argument("--config", choices=["all", "torch1-blasT", "torchT-blas1"], default="all")
     a = p.parse_args(argv)
     if a.batch < 1 or a.seq < 2 or a.threads < 1 or a.runs < 1 or a.warmup < 0:
@@ -90,6 +92,7 @@ def run_one(a, config):
         raise SystemExit(f"torch_bert_train_bench: hidden_act {cfg.get('hidden_act')!r} not supported (only 'gelu')")
     cfg.setdefault("layer_norm_eps", 1e-12)
     dropout = cfg.get("hidden_dropout_prob", 0.1) if a.dropout is None else a.dropout
+    attention_dropout = cfg.get("attention_probs_dropout_prob", 0.1) if a.dropout is None else a.dropout
     n_labels = len(cfg["id2label"]) if cfg.get("id2label") else cfg.get("num_labels", 2)
 
     t0 = time.perf_counter()
@@ -119,7 +122,7 @@ def run_one(a, config):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(forward(params, cfg, ids, types, mask, dropout), labels)
+        loss = F.cross_entropy(forward(params, cfg, ids, types, mask, dropout, attention_dropout), labels)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(plist, MAX_GRAD_NORM)
         optimizer.step()
@@ -142,7 +145,8 @@ def run_one(a, config):
         "seq_per_s": round(a.batch / med * 1e3, 3),
         "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
         "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
-        "params": sum(t.numel() for t in plist), "dropout": dropout, "lr": LR, "weight_decay": WEIGHT_DECAY,
+        "params": sum(t.numel() for t in plist), "dropout": dropout, "attention_dropout": attention_dropout,
+        "lr": LR, "weight_decay": WEIGHT_DECAY,
         "max_grad_norm": MAX_GRAD_NORM, "adamw_foreach": bool(optimizer.defaults.get("foreach")),  # None = False in 1.13
         "first_loss": round(losses[0], 6), "first_grad_norm": round(norms[0], 6),
         "last_loss": round(losses[-1], 6), "finite": finite,

@@ -185,7 +185,8 @@ void register_bench(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--seed", args->seed, "seed of the random token ids (default 0)");
   cmd->add_option("--dropout", args->dropout,
-                  "with --train: hidden dropout probability (default: the config's hidden_dropout_prob)")
+                  "with --train: dropout probability, hidden and attention (default: the config's "
+                  "hidden_dropout_prob and attention_probs_dropout_prob)")
       ->check(CLI::Range(0.0, 0.999));
   cmd->add_flag("--json", args->json,
                 "one JSON object: median_ms, min_ms, load_ms, batch, seq, threads, dtype, runs, model, ...");

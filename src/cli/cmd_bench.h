@@ -25,7 +25,7 @@ struct BenchArgs {
   uint64_t seed = 0;
   bool json = false;
   bool train = false;
-  float dropout = -1;  // --train: hidden dropout; < 0: the config's hidden_dropout_prob
+  float dropout = -1;  // --train: hidden and attention dropout; < 0: the config's probabilities
 };
 
 using Clock = std::chrono::steady_clock;

@@ -3,7 +3,7 @@
 // step of `tformer train` costs (with --grad-accum 1):
 //
 //   AdamW::zero_grad → train_step (forward, cross-entropy, backward, with the
-//   config's hidden dropout seeded by the step index) → clip_grad_norm(1.0)
+//   config's hidden and attention-probability dropout seeded by the step index) → clip_grad_norm(1.0)
 //   → AdamW::step (lr 1e-4, weight decay 0.01 on all but biases and
 //   LayerNorm weights, as the Trainer groups them)
 //
@@ -67,6 +67,7 @@ void run_bench_train(const BenchArgs& args) {
   const double load_ms = ms_since(t_load);
   const models::BertConfig& cfg = model.config();
   const float dropout = a.dropout >= 0 ? a.dropout : cfg.hidden_dropout_prob;
+  const float attention_dropout = a.dropout >= 0 ? a.dropout : cfg.attention_probs_dropout_prob;
   TF_CHECK(dropout < 1, "--dropout " << dropout << " must be in [0, 1)");
 
   TF_CHECK(a.seq >= 2 && a.seq <= cfg.max_position_embeddings,
@@ -86,7 +87,10 @@ void run_bench_train(const BenchArgs& args) {
   float loss = 0, norm = 0, first_loss = 0, first_norm = 0;
   auto step = [&] {
     optimizer.zero_grad();
-    loss = model.train_step(in, labels.data(), 1.0f, {dropout, static_cast<uint64_t>(step_index)});
+    loss = model.train_step(in, labels.data(), 1.0f,
+                            {.hidden_dropout = dropout,
+                             .attention_dropout = attention_dropout,
+                             .seed = static_cast<uint64_t>(step_index)});
     norm = train::clip_grad_norm(params, kMaxGradNorm);
     optimizer.step(kLr);
     if (step_index == 0) first_loss = loss, first_norm = norm;
@@ -121,6 +125,7 @@ void run_bench_train(const BenchArgs& args) {
                         {"dtype", "fp32"},         {"runs", a.runs},
                         {"warmup", a.warmup},      {"model", dir.string()},
                         {"params", n_params},      {"dropout", dropout},
+                        {"attention_dropout", attention_dropout},
                         {"lr", kLr},               {"weight_decay", kWeightDecay},
                         {"max_grad_norm", kMaxGradNorm}, {"gflop_per_seq", gflop},
                         {"gflops", gflops},        {"isa", isa},
@@ -137,8 +142,10 @@ void run_bench_train(const BenchArgs& args) {
     std::printf("step        batch %lld x seq %lld, fp32, %d thread%s, %s kernels, GEMM by %s\n",
                 static_cast<long long>(a.batch), static_cast<long long>(a.seq), threads,
                 threads == 1 ? "" : "s", isa.c_str(), kernels::gemm_backend().c_str());
-    std::printf("            forward + backward (dropout %g) + clip to %g + AdamW (lr %g, weight decay %g)\n",
-                static_cast<double>(dropout), static_cast<double>(kMaxGradNorm), kLr, kWeightDecay);
+    std::printf("            forward + backward (dropout %g, attention dropout %g) + clip to %g + AdamW (lr %g, "
+                "weight decay %g)\n",
+                static_cast<double>(dropout), static_cast<double>(attention_dropout),
+                static_cast<double>(kMaxGradNorm), kLr, kWeightDecay);
     std::printf("latency     median %.2f ms, min %.2f ms per step (%d steps after %d warm-up)\n", med, best,
                 a.runs, a.warmup);
     std::printf("throughput  %.2f sequences/s, ~%.1f GFLOP/s (~%.2f GFLOP per sequence, 3 x forward)\n",

@@ -1,7 +1,9 @@
 #include "tformer/kernels/attention.h"
 
 #include "tformer/core/thread_pool.h"
+#include "tformer/core/error.h"
 #include "tformer/kernels/attention_heads.h"
+#include "tformer/kernels/dropout.h"
 #include "tformer/kernels/softmax.h"
 
 namespace tformer::kernels {
@@ -10,10 +12,14 @@ namespace {
 using detail::head_gemm;
 using detail::head_ptr;
 
-// Head (b, h): probs[Sq, Sk] = softmax(masked scale · Q · Kᵀ), out = probs · V.
+// Head (b, h): probs[Sq, Sk] = softmax(masked scale · Q · Kᵀ), out = weights · V,
+// where weights is probs itself or, in training with dropout, dropout(probs).
+// `head` is the head's index b·H + h (its place in a [B, H, Sq, Sk] tensor).
 void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k,
                  const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask,
-                 int64_t b, int64_t h, float* probs) {
+                 int64_t head, float* probs, const ProbsDropout& dropout = {},
+                 float* dropped = nullptr) {
+  const int64_t b = head / s.heads, h = head % s.heads;
   const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
   head_gemm(false, true, sq, sk, d, scale, head_ptr(q, b, h), q.row_stride, head_ptr(k, b, h),
             k.row_stride, probs, sk);
@@ -22,7 +28,13 @@ void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k
     detail::mask_row(mask, s, b, h, i, row, mask.fill);
     softmax_row(row, sk);
   }
-  head_gemm(false, false, sq, d, sk, 1.0f, probs, sk, head_ptr(v, b, h), v.row_stride,
+  const float* weights = probs;
+  if (dropout.p > 0.0f) {
+    kernels::dropout(probs, dropped, nullptr, sq * sk, dropout.p, dropout.seed,
+                     dropout.offset + static_cast<uint64_t>(head * sq * sk));
+    weights = dropped;
+  }
+  head_gemm(false, false, sq, d, sk, 1.0f, weights, sk, head_ptr(v, b, h), v.row_stride,
             head_ptr(out, b, h), out.row_stride);
 }
 }  // namespace
@@ -32,17 +44,21 @@ void attention(const AttentionShape& s, const HeadsView& q, const HeadsView& k, 
   parallel_for(s.batch * s.heads, 1, [&](int64_t p0, int64_t p1) {
     float* probs = detail::thread_scratch(s.q_len * s.kv_len);
     for (int64_t p = p0; p < p1; ++p)
-      attend_head(s, q, k, v, out, scale, mask, p / s.heads, p % s.heads, probs);
+      attend_head(s, q, k, v, out, scale, mask, p, probs);
   });
 }
 
 void attention_train(const AttentionShape& s, const HeadsView& q, const HeadsView& k,
                      const HeadsView& v, const HeadsView& out, float scale,
-                     const AttentionMask& mask, float* probs) {
+                     const AttentionMask& mask, float* probs, const ProbsDropout& dropout,
+                     float* dropped_probs) {
+  TF_CHECK(dropout.p == 0.0f || dropped_probs,
+           "attention_train: dropout " << dropout.p << " needs a dropped_probs buffer");
   const int64_t head_size = s.q_len * s.kv_len;
   parallel_for(s.batch * s.heads, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
-      attend_head(s, q, k, v, out, scale, mask, p / s.heads, p % s.heads, probs + p * head_size);
+      attend_head(s, q, k, v, out, scale, mask, p, probs + p * head_size, dropout,
+                  dropped_probs ? dropped_probs + p * head_size : nullptr);
   });
 }
 

@@ -10,7 +10,8 @@
 //
 // Work is split over (b, h) pairs across the thread pool; each thread keeps a
 // private Sq × Sk score buffer that only grows. attention_train writes the
-// probabilities to a caller buffer instead, for attention_backward.
+// probabilities to a caller buffer instead, for attention_backward, and can
+// drop some of them (attention_probs_dropout_prob): out_i = Σ_j dropout(P)_ij · v_j.
 #pragma once
 #include <cstdint>
 
@@ -38,10 +39,21 @@ struct AttentionShape {
 void attention(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
                const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask);
 
-// The training forward: the same out (bit for bit), and the softmax
-// probabilities P = softmax(masked scores) in probs, contiguous [B, H, Sq, Sk].
+// Dropout on the attention probabilities, as kernels::dropout (dropout.h) over
+// the [B, H, Sq, Sk] tensor P: element (b, h, i, j) draws counter offset + its
+// index, so the keep decisions do not depend on the thread count.
+struct ProbsDropout {
+  float p = 0.0f;  // 0: no dropout
+  uint64_t seed = 0, offset = 0;
+};
+
+// The training forward: the softmax probabilities P = softmax(masked scores)
+// in probs, contiguous [B, H, Sq, Sk], and out = dropout(P) · V. With
+// dropout.p > 0 the dropped probabilities go to dropped_probs (same shape);
+// with p = 0 dropped_probs is unused and out matches attention() bit for bit.
 void attention_train(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
                      const HeadsView& v, const HeadsView& out, float scale,
-                     const AttentionMask& mask, float* probs);
+                     const AttentionMask& mask, float* probs, const ProbsDropout& dropout = {},
+                     float* dropped_probs = nullptr);
 
 }  // namespace tformer::kernels

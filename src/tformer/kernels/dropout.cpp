@@ -40,7 +40,7 @@ void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64
   masked_scale(x, y, n, scale, [&](int64_t i) {
     const uint64_t bits = mix64(key + (offset + static_cast<uint64_t>(i)) * kGolden);
     const bool keep = (bits >> 32) >= threshold;
-    mask[i] = keep;
+    if (mask) mask[i] = keep;
     return keep;
   });
 }

@@ -15,7 +15,7 @@
 
 namespace tformer::kernels {
 
-// y may alias x.
+// y may alias x; mask may be null (the decisions are then not kept).
 void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
              uint64_t offset);
 // dx may alias dy.

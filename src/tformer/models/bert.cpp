@@ -55,6 +55,9 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   c.initializer_range = static_cast<float>(field<double>(j, "initializer_range", c.initializer_range, source));
   TF_CHECK(c.hidden_dropout_prob >= 0 && c.hidden_dropout_prob < 1,
            source << ": field 'hidden_dropout_prob' must be in [0, 1), found " << c.hidden_dropout_prob);
+  TF_CHECK(c.attention_probs_dropout_prob >= 0 && c.attention_probs_dropout_prob < 1,
+           source << ": field 'attention_probs_dropout_prob' must be in [0, 1), found "
+                  << c.attention_probs_dropout_prob);
   c.hidden_act_name = field<std::string>(j, "hidden_act", c.hidden_act_name, source);
   c.hidden_act = kernels::activation_from_name(c.hidden_act_name, source);
   TF_CHECK(c.hidden_size % c.num_attention_heads == 0,

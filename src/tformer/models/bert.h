@@ -42,7 +42,7 @@ struct BertConfig {
   float layer_norm_eps = 1e-12f;
   int32_t pad_token_id = 0;
   float hidden_dropout_prob = 0.1f;
-  float attention_probs_dropout_prob = 0.1f;  // read and written back; not applied in training
+  float attention_probs_dropout_prob = 0.1f;
   float initializer_range = 0.02f;
   std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // size = num_labels
   std::string source = "config.json";                          // for messages
@@ -99,13 +99,11 @@ class BertLayer {
   // Training: input and output [T, H] are distinct; `cache` keeps what
   // backward needs. key_mask [B, S].
   void forward_train(BertLayerCache& cache, const float* input, float* output, int64_t batch,
-                     int64_t seq, const float* key_mask, const DropoutSite& attention_dropout,
-                     const DropoutSite& output_dropout) const;
+                     int64_t seq, const float* key_mask, const BertLayerDropout& dropout) const;
   // From g.d_out (gradient w.r.t. the output, consumed) writes g.d_in
   // (gradient w.r.t. the input); parameter gradients accumulate.
   void backward(BertLayerCache& cache, const float* input, int64_t batch, int64_t seq,
-                const float* key_mask, const DropoutSite& attention_dropout,
-                const DropoutSite& output_dropout, BertGradScratch& g);
+                const float* key_mask, const BertLayerDropout& dropout, BertGradScratch& g);
   void parameters(nn::ParameterList& out);
   void enable_grad();
 
@@ -155,8 +153,10 @@ class BertModel {
   void parameters(nn::ParameterList& out);
   void enable_grad();
   BertPooler& pooler() { return pooler_; }
-  // Dropout site k of a step (embeddings 0, layer l: 1 + 2l and 2 + 2l, pooler 1 + 2L).
+  // Hidden dropout site k of a step (embeddings 0, layer l: 1 + 2l and 2 + 2l,
+  // pooler 1 + 2L); layer l's attention probabilities are site 2 + 2L + l.
   DropoutSite dropout_site(const BertTrainingOptions& opt, int k) const;
+  BertLayerDropout layer_dropout(const BertTrainingOptions& opt, int layer) const;
 
  private:
   std::shared_ptr<const BertConfig> cfg_;

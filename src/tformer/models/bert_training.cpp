@@ -5,8 +5,8 @@
 //
 // Dropout: hidden_dropout_prob after the embeddings, after each attention
 // output and feed-forward output, and on the pooled output (the classifier's
-// dropout), as transformers applies it. Attention-probability dropout is not
-// applied (see the note in BertTrainingOptions' users).
+// dropout), as transformers applies it, and attention_probs_dropout_prob on
+// the attention probabilities.
 #include <cmath>
 #include <cstring>
 
@@ -90,13 +90,14 @@ void BertEmbeddings::enable_grad() {
 
 void BertLayer::forward_train(BertLayerCache& c, const float* input, float* output, int64_t batch,
                               int64_t seq, const float* key_mask,
-                              const DropoutSite& attention_dropout,
-                              const DropoutSite& output_dropout) const {
+                              const BertLayerDropout& dropout) const {
   const BertConfig& cfg = *cfg_;
   const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim(),
                 inter = cfg.intermediate_size;
   ensure_capacity(c.qkv, tokens * 3 * h);
-  ensure_capacity(c.probs, batch * cfg.num_attention_heads * seq * seq);
+  const int64_t probs_size = batch * cfg.num_attention_heads * seq * seq;
+  ensure_capacity(c.probs, probs_size);
+  if (dropout.probs.p > 0) ensure_capacity(c.dropped_probs, probs_size);
   ensure_capacity(c.context, tokens * h);
   ensure_capacity(c.attention_out, tokens * h);
   ensure_capacity(c.attention_norm_out, tokens * h);
@@ -115,10 +116,11 @@ void BertLayer::forward_train(BertLayerCache& c, const float* input, float* outp
       v{qkv + 2 * h, seq * row, d, row}, ctx{f32(c.context), seq * h, d, h};
   kernels::attention_train({batch, cfg.num_attention_heads, seq, seq, d}, q, k, v, ctx,
                            1.0f / std::sqrt(static_cast<float>(d)), key_padding(key_mask, seq),
-                           f32(c.probs));
+                           f32(c.probs), {dropout.probs.p, dropout.probs.seed, dropout.probs.offset},
+                           dropout.probs.p > 0 ? f32(c.dropped_probs) : nullptr);
 
   attention_output_.forward(f32(c.context), tokens, f32(c.attention_out));
-  dropout_forward(attention_dropout, f32(c.attention_out), c.attention_drop_mask, tokens * h);
+  dropout_forward(dropout.attention, f32(c.attention_out), c.attention_drop_mask, tokens * h);
   attention_norm_.forward_train(f32(c.attention_out), input, tokens, f32(c.attention_norm_out),
                                 f32(c.attention_mean), f32(c.attention_rstd));
 
@@ -126,14 +128,14 @@ void BertLayer::forward_train(BertLayerCache& c, const float* input, float* outp
   std::memcpy(f32(c.intermediate_act), f32(c.intermediate_pre), tokens * inter * sizeof(float));
   kernels::activate(cfg.hidden_act, f32(c.intermediate_act), tokens * inter);
   output_.forward(f32(c.intermediate_act), tokens, f32(c.output_out));
-  dropout_forward(output_dropout, f32(c.output_out), c.output_drop_mask, tokens * h);
+  dropout_forward(dropout.output, f32(c.output_out), c.output_drop_mask, tokens * h);
   output_norm_.forward_train(f32(c.output_out), f32(c.attention_norm_out), tokens, output,
                              f32(c.output_mean), f32(c.output_rstd));
 }
 
 void BertLayer::backward(BertLayerCache& c, const float* input, int64_t batch, int64_t seq,
-                         const float* key_mask, const DropoutSite& attention_dropout,
-                         const DropoutSite& output_dropout, BertGradScratch& g) {
+                         const float* key_mask, const BertLayerDropout& dropout,
+                         BertGradScratch& g) {
   const BertConfig& cfg = *cfg_;
   const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim(),
                 inter = cfg.intermediate_size;
@@ -142,7 +144,7 @@ void BertLayer::backward(BertLayerCache& c, const float* input, int64_t batch, i
   // Feed-forward block: output = LN(dropout(W2·act(W1·x1)) + x1).
   output_norm_.backward(f32(g.d_out), f32(c.output_out), f32(c.attention_norm_out),
                         f32(c.output_mean), f32(c.output_rstd), tokens, d_norm);
-  kernels::dropout_backward(d_norm, u8(c.output_drop_mask), d_tmp, tokens * h, output_dropout.p);
+  kernels::dropout_backward(d_norm, u8(c.output_drop_mask), d_tmp, tokens * h, dropout.output.p);
   output_.backward(f32(c.intermediate_act), tokens, d_tmp, d_inter);
   kernels::activation_backward(cfg.hidden_act, f32(c.intermediate_pre), d_inter, d_inter,
                                tokens * inter);
@@ -153,7 +155,7 @@ void BertLayer::backward(BertLayerCache& c, const float* input, int64_t batch, i
   attention_norm_.backward(d_norm, f32(c.attention_out), input, f32(c.attention_mean),
                            f32(c.attention_rstd), tokens, d_norm);
   kernels::dropout_backward(d_norm, u8(c.attention_drop_mask), d_tmp, tokens * h,
-                            attention_dropout.p);
+                            dropout.attention.p);
   attention_output_.backward(f32(c.context), tokens, d_tmp, f32(g.d_context));
   const int64_t row = 3 * h;
   float *qkv = f32(c.qkv), *d_qkv = f32(g.d_qkv);
@@ -161,8 +163,9 @@ void BertLayer::backward(BertLayerCache& c, const float* input, int64_t batch, i
       v{qkv + 2 * h, seq * row, d, row}, dout{f32(g.d_context), seq * h, d, h},
       dq{d_qkv, seq * row, d, row}, dk{d_qkv + h, seq * row, d, row},
       dv{d_qkv + 2 * h, seq * row, d, row};
+  const float* dropped = dropout.probs.p > 0 ? f32(c.dropped_probs) : f32(c.probs);
   kernels::attention_backward({batch, cfg.num_attention_heads, seq, seq, d}, q, k, v, f32(c.probs),
-                              dout, dq, dk, dv, 1.0f / std::sqrt(static_cast<float>(d)),
+                              dropped, dout, dq, dk, dv, 1.0f / std::sqrt(static_cast<float>(d)),
                               key_padding(key_mask, seq));
   qkv_.backward(input, tokens, d_qkv, f32(g.d_in));
   add_into(f32(g.d_in), d_norm, tokens * h);  // the residual path
@@ -209,6 +212,13 @@ DropoutSite BertModel::dropout_site(const BertTrainingOptions& opt, int k) const
   return {opt.hidden_dropout, opt.seed, static_cast<uint64_t>(k) << 40};
 }
 
+BertLayerDropout BertModel::layer_dropout(const BertTrainingOptions& opt, int layer) const {
+  const int layers = static_cast<int>(layers_.size());
+  DropoutSite probs = dropout_site(opt, 2 + 2 * layers + layer);
+  probs.p = opt.attention_dropout;
+  return {probs, dropout_site(opt, 1 + 2 * layer), dropout_site(opt, 2 + 2 * layer)};
+}
+
 void BertModel::forward_train(const BertInputs& in, BertTrainingCache& c,
                               const BertTrainingOptions& opt) const {
   TF_CHECK(in.batch > 0 && in.seq > 0 && in.input_ids,
@@ -227,8 +237,7 @@ void BertModel::forward_train(const BertInputs& in, BertTrainingCache& c,
   embeddings_.forward_train(in, c.embeddings, dropout_site(opt, 0), f32(c.hidden[0]));
   for (size_t l = 0; l < layers; ++l)
     layers_[l].forward_train(c.layers[l], f32(c.hidden[l]), f32(c.hidden[l + 1]), in.batch, in.seq,
-                             key_mask, dropout_site(opt, 1 + 2 * static_cast<int>(l)),
-                             dropout_site(opt, 2 + 2 * static_cast<int>(l)));
+                             key_mask, layer_dropout(opt, static_cast<int>(l)));
 }
 
 void BertModel::backward(const BertInputs& in, BertTrainingCache& c, const BertTrainingOptions& opt) {
@@ -240,8 +249,7 @@ void BertModel::backward(const BertInputs& in, BertTrainingCache& c, const BertT
   ensure_capacity(g.d_inter, tokens * cfg.intermediate_size);
   for (size_t l = layers_.size(); l-- > 0;) {
     layers_[l].backward(c.layers[l], f32(c.hidden[l]), in.batch, in.seq, f32(c.key_mask),
-                        dropout_site(opt, 1 + 2 * static_cast<int>(l)),
-                        dropout_site(opt, 2 + 2 * static_cast<int>(l)), g);
+                        layer_dropout(opt, static_cast<int>(l)), g);
     std::swap(g.d_out, g.d_in);  // this layer's input gradient is the next one's output gradient
   }
   embeddings_.backward(in, c.embeddings, dropout_site(opt, 0), f32(g.d_out));

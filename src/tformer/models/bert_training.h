@@ -17,9 +17,17 @@ struct DropoutSite {
   uint64_t offset = 0;
 };
 
+// The dropout sites of one encoder layer.
+struct BertLayerDropout {
+  DropoutSite probs;      // attention probabilities (attention_probs_dropout_prob)
+  DropoutSite attention;  // attention.output.dense's output (hidden_dropout_prob)
+  DropoutSite output;     // output.dense's output (hidden_dropout_prob)
+};
+
 struct BertTrainingOptions {
-  float hidden_dropout = 0.1f;  // config.hidden_dropout_prob; 0 for a deterministic step
-  uint64_t seed = 0;            // dropout seed for this step
+  float hidden_dropout = 0.1f;     // config.hidden_dropout_prob; 0 for a deterministic step
+  float attention_dropout = 0.1f;  // config.attention_probs_dropout_prob
+  uint64_t seed = 0;               // dropout seed for this step
 };
 
 struct BertEmbeddingsCache {
@@ -32,6 +40,7 @@ struct BertEmbeddingsCache {
 struct BertLayerCache {
   Tensor qkv;                   // [T, 3H]
   Tensor probs;                 // [B, heads, S, S]
+  Tensor dropped_probs;         // [B, heads, S, S] after dropout (unused without it)
   Tensor context;               // [T, H]
   Tensor attention_out;         // attention.output.dense, after dropout [T, H]
   Tensor attention_drop_mask;   // U8 [T, H]

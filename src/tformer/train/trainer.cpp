@@ -122,6 +122,7 @@ Trainer::Trainer(FineTuningModel start, const Dataset& train, const std::optiona
 nlohmann::json Trainer::run_identity() const {
   nlohmann::json id = options_.identity();
   id["hidden_dropout"] = start_.model.config().hidden_dropout_prob;
+  id["attention_dropout"] = start_.model.config().attention_probs_dropout_prob;
   id["train_examples"] = train_examples_.size();
   id["train_data_hash"] = hex(hash_examples(train_examples_));
   return id;
@@ -167,7 +168,7 @@ StepReport Trainer::step() {
   }
   const int64_t group = std::min(options_.grad_accum, micro_batches_per_epoch_ - progress_.position);
   const float grad_scale = 1.0f / static_cast<float>(group);
-  const float dropout = start_.model.config().hidden_dropout_prob;
+  const models::BertConfig& cfg = start_.model.config();
   optimizer_.zero_grad();
   double loss = 0;
   for (int64_t i = 0; i < group; ++i) {
@@ -176,7 +177,9 @@ StepReport Trainer::step() {
     collate(train_examples_, std::span<const size_t>(order_.data() + first, count),
             start_.tokenizer.pad_token_id(), batch_);
     loss += start_.model.train_step(batch_.inputs(), batch_.labels.data(), grad_scale,
-                                    {dropout, dropout_seed(options_.seed, progress_.micro_step)});
+                                    {.hidden_dropout = cfg.hidden_dropout_prob,
+                                     .attention_dropout = cfg.attention_probs_dropout_prob,
+                                     .seed = dropout_seed(options_.seed, progress_.micro_step)});
     ++progress_.position;
     ++progress_.micro_step;
   }

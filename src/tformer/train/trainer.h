@@ -7,8 +7,9 @@
 //   their longest. grad_accum micro-batches make one optimizer step, each
 //   contributing its mean loss × 1/grad_accum; the last group of an epoch may
 //   be shorter and then uses its own count, so every step averages the
-//   micro-batches it saw. Dropout (the config's hidden_dropout_prob) draws its
-//   masks from (seed, index of the micro-batch in the run).
+//   micro-batches it saw. Dropout (the config's hidden_dropout_prob and
+//   attention_probs_dropout_prob) draws its masks from (seed, index of the
+//   micro-batch in the run).
 // - Checkpoints go to out_dir in Hugging Face's layout (config.json,
 //   model.safetensors, the tokenizer files), which transformers'
 //   from_pretrained loads, and the resumable state to
