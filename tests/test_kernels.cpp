@@ -6,10 +6,8 @@
 
 #include "test_util.h"
 #include "tformer/core/error.h"
-#include "tformer/core/thread_pool.h"
 #include "tformer/kernels/activations.h"
 #include "tformer/kernels/attention.h"
-#include "tformer/kernels/gemm.h"
 #include "tformer/kernels/layer_norm.h"
 #include "tformer/kernels/softmax.h"
 
@@ -26,75 +24,7 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
   return v;
 }
 
-// C = op(A)·op(B), accumulated in double.
-std::vector<float> reference_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                                  const std::vector<float>& a, const std::vector<float>& b) {
-  std::vector<float> c(m * n);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t p = 0; p < k; ++p) s += double(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-      c[i * n + j] = static_cast<float>(s);
-    }
-  return c;
-}
-
-// C = op(A)·op(B) through kernels::gemm, with packed (unpadded) leading dimensions.
-std::vector<float> run_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const std::vector<float>& a,
-                            const std::vector<float>& b) {
-  std::vector<float> c(m * n, 0.0f);
-  GemmArgs g;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.data();
-  g.lda = ta ? m : k;
-  g.b = b.data();
-  g.ldb = tb ? k : n;
-  g.c = c.data();
-  g.ldc = n;
-  gemm(g);
-  return c;
-}
 }  // namespace
-
-TEST(Kernels, GemmMatchesReferenceForAllTransposesAndOddShapes) {
-  const int64_t shapes[][3] = {{1, 1, 1}, {1, 97, 33}, {37, 1, 50}, {65, 130, 17}, {200, 300, 64}, {8, 770, 129}};
-  uint32_t seed = 1;
-  for (auto& s : shapes) {
-    const int64_t m = s[0], n = s[1], k = s[2];
-    for (int ta = 0; ta < 2; ++ta)
-      for (int tb = 0; tb < 2; ++tb) {
-        auto a = random_vector(m * k, seed++), b = random_vector(k * n, seed++);
-        expect_close(run_gemm(ta, tb, m, n, k, a, b), reference_gemm(ta, tb, m, n, k, a, b), 1e-4, 1e-4,
-                     "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
-      }
-  }
-}
-
-TEST(Kernels, GemmIsBitIdenticalForAnyThreadCount) {
-  auto run = [](int threads, bool ta, bool tb, int64_t m, int64_t n, int64_t k) {
-    ThreadPool::set_num_threads(threads);
-    return run_gemm(ta, tb, m, n, k, random_vector(m * k, 7), random_vector(n * k, 8));
-  };
-  // Shapes of BERT training: row-split (tall) and column-split, transposed operands.
-  const int64_t shapes[][3] = {{32, 32, 320}, {130, 770, 96}, {700, 48, 64}, {2048, 96, 32}};
-  for (auto& s : shapes)
-    for (int t = 0; t < 4; ++t) {
-      const bool ta = t & 1, tb = t & 2;
-      EXPECT_EQ(run(1, ta, tb, s[0], s[1], s[2]), run(3, ta, tb, s[0], s[1], s[2]))
-          << s[0] << "x" << s[1] << "x" << s[2] << " ta=" << ta << " tb=" << tb;
-    }
-  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
-}
-
-TEST(Kernels, LinearAddsBias) {
-  std::vector<float> x = {1, 2, 3, 4, 5, 6}, w = {1, 0, 0, 0, 1, 1}, bias = {10, 20}, y(4);
-  linear(x.data(), 2, 3, w.data(), bias.data(), 2, y.data());
-  EXPECT_EQ(y, (std::vector<float>{11, 25, 14, 31}));
-}
 
 TEST(Kernels, SoftmaxIsStableAndNormalised) {
   std::vector<float> x = {1000.0f, 1001.0f, -1e30f, 1000.0f};
@@ -177,33 +107,3 @@ TEST(Kernels, AttentionMatchesNaiveWithPaddingAndCausalMasks) {
   }
 }
 
-TEST(Kernels, ConcurrentSerialGemmsDoNotInterfere) {
-  // Many independent GEMMs at once from every pool thread, as attention runs
-  // them: each must equal the same GEMM run alone. (OpenBLAS's serial build
-  // once raced here at process start-up, ~1 run in 100; a warmed-up process
-  // rarely shows it, so this guards the steady state only.)
-  ThreadPool::set_num_threads(std::max(2, ThreadPool::default_num_threads()));
-  const int64_t m = 48, n = 64, k = 96, count = 64;
-  auto a = random_vector(m * k * count, 21), b = random_vector(k * n, 22);
-  auto run = [&](int64_t i, float* c) {
-    GemmArgs g;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    g.a = a.data() + i * m * k;
-    g.lda = k;
-    g.b = b.data();
-    g.ldb = n;
-    g.c = c;
-    g.ldc = n;
-    gemm_serial(g);
-  };
-  std::vector<float> alone(m * n * count), together(m * n * count);
-  for (int64_t i = 0; i < count; ++i) run(i, alone.data() + i * m * n);
-  for (int rep = 0; rep < 50; ++rep) {
-    parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t i = b0; i < b1; ++i) run(i, together.data() + i * m * n);
-    });
-    ASSERT_EQ(alone, together) << "repetition " << rep;
-  }
-}

@@ -188,11 +188,16 @@ void register_bench(CLI::App& app) {
                   "with --train: dropout probability, hidden and attention (default: the config's "
                   "hidden_dropout_prob and attention_probs_dropout_prob)")
       ->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--gemm", args->gemm,
+                  "time one Linear GEMM instead, C[M,N] = A[M,K] . W^T with W packed (e.g. 128x768x3072)")
+      ->excludes("--train")
+      ->excludes("--model");
   cmd->add_flag("--json", args->json,
                 "one JSON object: median_ms, min_ms, load_ms, batch, seq, threads, dtype, runs, model, ...");
   cmd->callback([args] {
     TF_CHECK(args->train || args->dropout < 0, "--dropout applies only with --train");
-    if (args->train) bench::run_bench_train(*args);
+    if (!args->gemm.empty()) bench::run_bench_gemm(*args);
+    else if (args->train) bench::run_bench_train(*args);
     else run_bench(*args);
   });
 }

@@ -26,6 +26,7 @@ struct BenchArgs {
   bool json = false;
   bool train = false;
   float dropout = -1;  // --train: hidden and attention dropout; < 0: the config's probabilities
+  std::string gemm;    // --gemm MxNxK: time one packed-weight GEMM instead of a model
 };
 
 using Clock = std::chrono::steady_clock;
@@ -59,5 +60,7 @@ double gflop_per_sequence(const models::BertConfig& c, int64_t seq);
 
 // `tformer bench --train`: timed optimizer steps (cmd_bench_train.cpp).
 void run_bench_train(const BenchArgs& a);
+// `tformer bench --gemm MxNxK`: one Linear-layer GEMM (cmd_bench_gemm.cpp).
+void run_bench_gemm(const BenchArgs& a);
 
 }  // namespace tformer::cli::bench

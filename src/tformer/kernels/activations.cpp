@@ -46,18 +46,25 @@ TF_SIMD_CLONES void tanh_span(float* x, int64_t n) {
 TF_SIMD_CLONES void silu_span(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + exp_approx(-x[i]));
 }
+
+using SpanFn = void (*)(float*, int64_t);
+SpanFn span_of(Activation act) {
+  switch (act) {
+    case Activation::Gelu: return gelu_span;
+    case Activation::GeluTanh: return gelu_tanh_span;
+    case Activation::Relu: return relu_span;
+    case Activation::Tanh: return tanh_span;
+    case Activation::Silu: return silu_span;
+  }
+  return nullptr;
+}
 }  // namespace
 
 void activate(Activation act, float* x, int64_t n) {
-  void (*span)(float*, int64_t) = nullptr;
-  switch (act) {
-    case Activation::Gelu: span = gelu_span; break;
-    case Activation::GeluTanh: span = gelu_tanh_span; break;
-    case Activation::Relu: span = relu_span; break;
-    case Activation::Tanh: span = tanh_span; break;
-    case Activation::Silu: span = silu_span; break;
-  }
+  const SpanFn span = span_of(act);
   parallel_for(n, 4096, [&](int64_t b, int64_t e) { span(x + b, e - b); });
 }
+
+void activate_serial(Activation act, float* x, int64_t n) { span_of(act)(x, n); }
 
 }  // namespace tformer::kernels

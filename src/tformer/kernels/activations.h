@@ -12,5 +12,8 @@ enum class Activation { Gelu, GeluTanh, Relu, Tanh, Silu };
 // Parses a config.json `hidden_act`; an unknown name is an Error naming `source`.
 Activation activation_from_name(const std::string& name, const std::string& source);
 void activate(Activation act, float* x, int64_t n);
+// The same on the calling thread only (for callers already in a parallel
+// region, such as GEMM epilogues).
+void activate_serial(Activation act, float* x, int64_t n);
 
 }  // namespace tformer::kernels

@@ -1,87 +1,226 @@
 #include "tformer/kernels/gemm.h"
 
-#include <cblas.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <mutex>
+#include <cstring>
+#include <vector>
 
-#include "tformer/core/cpu.h"
+#include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
+#include "tformer/kernels/gemm_kernels.h"
 
 namespace tformer::kernels {
 
 namespace {
-// Debian 12's OpenBLAS (0.3.21) picks its kernels by CPU model number and, on
-// a CPU newer than it knows, falls back to its SSE3 "Prescott" kernels: a
-// quarter of the speed on this project's AVX-512 machines. It reads
-// OPENBLAS_CORETYPE while it initialises, in a constructor that runs before
-// main, so tformer names the kernel family from the CPU's features in an
-// earlier constructor. A value the user set is left alone.
-__attribute__((constructor(101))) void choose_openblas_kernels() {
-  __builtin_cpu_init();  // constructors may run before the compiler's own CPU probe
-  const char* family = cpu_supports(Isa::Avx512) ? "SkylakeX" : cpu_supports(Isa::Avx2) ? "Haswell" : nullptr;
-  if (family) setenv("OPENBLAS_CORETYPE", family, /*overwrite=*/0);
+using detail::GemmMicroKernel;
+
+// Cache blocking (BLIS's KC, MC, NC). A KC-deep A micro-panel (MR × KC) stays
+// in L1 while the micro-kernel walks the B micro-panels of a packed B block
+// (KC × NC, 768 KB) held in L2; the packed A block is MC × KC (144 KB).
+// MC and NC are multiples of every kernel's MR and NR.
+constexpr int64_t kKc = 256, kMc = 144, kNc = 768;
+
+const GemmMicroKernel& micro_kernel(Isa isa) {
+  // Each kernel is fetched only once its ISA is known to be supported: its
+  // translation unit may use that ISA's instructions anywhere.
+  switch (isa) {
+    case Isa::Avx512: {
+      TF_CHECK(cpu_supports(Isa::Avx512), "gemm: this CPU has no AVX-512");
+      static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512();
+      return k;
+    }
+    case Isa::Avx2: {
+      TF_CHECK(cpu_supports(Isa::Avx2), "gemm: this CPU has no AVX2");
+      static const GemmMicroKernel k = detail::gemm_micro_kernel_avx2();
+      return k;
+    }
+    case Isa::Generic:
+      break;
+  }
+  static const GemmMicroKernel k = detail::gemm_micro_kernel_generic();
+  return k;
 }
 
-// OpenBLAS must run each call on the calling thread: tformer's pool already
-// runs one call per core. Set on first use, after OpenBLAS's own start-up.
-void make_blas_single_threaded() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-}  // namespace
-
-void gemm_serial(const GemmArgs& g) {
-  if (g.m == 0 || g.n == 0) return;
-  make_blas_single_threaded();
-  cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
-              g.trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(g.m),
-              static_cast<blasint>(g.n), static_cast<blasint>(g.k), g.alpha, g.a,
-              static_cast<blasint>(g.lda), g.b, static_cast<blasint>(g.ldb), g.beta, g.c,
-              static_cast<blasint>(g.ldc));
+// A per-thread, 64-byte-aligned buffer of at least n floats that only grows.
+float* aligned_scratch(std::vector<float>& buffer, int64_t n) {
+  if (static_cast<int64_t>(buffer.size()) < n + 16) buffer.resize(n + 16);
+  const auto p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
 }
 
-std::string gemm_backend() {
-  // openblas_get_config(): "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"
-  std::string config = openblas_get_config();
-  const size_t name_end = config.find(' ', config.find(' ') + 1);
-  return config.substr(0, name_end) + " (" + openblas_get_corename() + " kernels)";
-}
-
-void gemm(const GemmArgs& g) {
-  // Small problems are not worth waking the workers.
-  if (g.m * g.n * g.k < (1 << 15)) return gemm_serial(g);
-  // Split the output into fixed blocks that depend on the shape only, never on
-  // the thread count: each block is one serial GEMM, whichever thread runs
-  // it, so the result is bit-identical for any number of threads (OpenBLAS's
-  // summation order depends on the sizes it is given). Columns are preferred:
-  // a column block packs only its own slice of B.
-  constexpr int64_t kColBlock = 128, kRowBlock = 64;
-  const bool split_cols = g.n >= 2 * kColBlock || g.n >= g.m;
-  const int64_t extent = split_cols ? g.n : g.m, block = split_cols ? kColBlock : kRowBlock;
-  const int64_t blocks = (extent + block - 1) / block;
-  if (blocks == 1) return gemm_serial(g);
-  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t lo = b * block, len = std::min(extent, lo + block) - lo;
-      GemmArgs part = g;
-      if (split_cols) {
-        part.n = len;
-        part.b = g.trans_b ? g.b + lo * g.ldb : g.b + lo;
-        part.c = g.c + lo;
-      } else {
-        part.m = len;
-        part.a = g.trans_a ? g.a + lo : g.a + lo * g.lda;
-        part.c = g.c + lo * g.ldc;
+// Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
+// at dst + p·mr·kc holds kc steps of mr floats, rows past mc zero.
+void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int mr, float* dst) {
+  for (int64_t p0 = 0; p0 < mc; p0 += mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - p0);
+    float* d = dst + p0 * kc;
+    if (rows < mr) std::memset(d, 0, sizeof(float) * kc * mr);
+    if (g.trans_a) {  // A stored [K, M]: each k step reads `rows` consecutive floats
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.a + (pc + k) * g.lda + ic + p0;
+        for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = g.alpha * src[r];
       }
-      gemm_serial(part);
+    } else {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = g.a + (ic + p0 + r) * g.lda + pc;
+        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = g.alpha * src[k];
+      }
+    }
+  }
+}
+
+// Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
+// dst + p·panel_stride holds kc rows of nr floats, columns past nc zero.
+void pack_b(const float* b, int64_t ldb, bool trans_b, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
+            int nr, int64_t panel_stride, float* dst) {
+  for (int64_t p0 = 0; p0 < nc; p0 += nr) {
+    const int64_t cols = std::min<int64_t>(nr, nc - p0);
+    float* d = dst + (p0 / nr) * panel_stride;
+    if (cols < nr) std::memset(d, 0, sizeof(float) * kc * nr);
+    if (trans_b) {  // B stored [N, K]: each column is a contiguous run of k
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = b + (jc + p0 + c) * ldb + pc;
+        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k)
+        std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
+    }
+  }
+}
+
+// The epilogue on one finished tile of C: rows × cols at column j0.
+void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_t j0) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = c + i * g.ldc;
+    if (g.bias)
+      for (int64_t j = 0; j < cols; ++j) row[j] += g.bias[j0 + j];
+    if (g.activation) activate_serial(*g.activation, row, cols);
+  }
+}
+
+// C[m0 : m1, n0 : n1] of the GEMM on the calling thread; n0 is a multiple of
+// the kernel's NR. With `packed`, op(B) comes from it instead of g.b.
+void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
+                int64_t n0, int64_t n1) {
+  thread_local std::vector<float> a_buffer, b_buffer;
+  const int mr = uk.mr, nr = uk.nr;
+  float* a_block = aligned_scratch(a_buffer, kMc * kKc);
+  float* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
+  for (int64_t jc = n0; jc < n1; jc += kNc) {
+    const int64_t nc = std::min(kNc, n1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kKc) {
+      const int64_t kc = std::min(kKc, g.k - pc);
+      const bool accumulate = pc > 0 || g.beta != 0.0f;
+      const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);
+      const float* b_block;
+      int64_t panel_stride;
+      if (packed) {
+        b_block = packed->panel(jc / nr) + pc * nr;
+        panel_stride = packed->k() * nr;
+      } else {
+        pack_b(g.b, g.ldb, g.trans_b, pc, kc, jc, nc, nr, kc * nr, b_scratch);
+        b_block = b_scratch;
+        panel_stride = kc * nr;
+      }
+      for (int64_t ic = m0; ic < m1; ic += kMc) {
+        const int64_t mc = std::min(kMc, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, mr, a_block);
+        for (int64_t ir = 0; ir < mc; ir += mr)
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
+                      cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+            uk.run(kc, a_block + ir * kc, b_block + (jr / nr) * panel_stride, c, g.ldc, rows, cols, accumulate);
+            if (epilogue) finish_tile(g, c, rows, cols, jc + jr);
+          }
+      }
+    }
+  }
+}
+
+// C = beta · C where the products cannot contribute (k = 0), or as the
+// starting value that the kernels accumulate onto (beta ∉ {0, 1}).
+void scale_c(const GemmArgs& g, float beta) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* row = g.c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+  }
+}
+
+void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* packed, bool parallel) {
+  if (args.m == 0 || args.n == 0) return;
+  GemmArgs g = args;
+  if (g.k == 0) {
+    scale_c(g, g.beta);
+    for (int64_t i = 0; i < g.m; i += kMc) finish_tile(g, g.c + i * g.ldc, std::min(kMc, g.m - i), g.n, 0);
+    return;
+  }
+  if (g.beta != 0.0f && g.beta != 1.0f) {
+    scale_c(g, g.beta);
+    g.beta = 1.0f;
+  }
+  const int threads = parallel ? ThreadPool::global().num_threads() : 1;
+  // Small problems are not worth waking the workers.
+  if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
+  // Split the columns (in whole NR panels) when there are enough of them, else
+  // the rows. Any split gives the same result: each element is computed the
+  // same way by whichever thread owns it.
+  const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
+  const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
+  const int64_t panels = split_n ? n_panels : m_panels;
+  const int64_t parts = std::min<int64_t>(threads, panels);
+  parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t lo = panels * t / parts, hi = panels * (t + 1) / parts;
+      if (split_n)
+        gemm_range(g, uk, packed, 0, g.m, lo * uk.nr, std::min(g.n, hi * uk.nr));
+      else
+        gemm_range(g, uk, packed, lo * uk.mr, std::min(g.m, hi * uk.mr), 0, g.n);
     }
   });
 }
 
+}  // namespace
+
+PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa) {
+  TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
+  const GemmMicroKernel& uk = micro_kernel(isa);
+  PackedB p;
+  p.k_ = k;
+  p.n_ = n;
+  p.nr_ = uk.nr;
+  p.isa_ = isa;
+  const int64_t panels = (n + uk.nr - 1) / uk.nr;
+  p.data_ = Tensor::empty({panels * k * uk.nr});
+  float* dst = p.data_.data<float>();
+  parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+    const int64_t cols = std::min(n, p1 * uk.nr) - p0 * uk.nr;
+    pack_b(b, ldb, trans_b, 0, k, p0 * uk.nr, cols, uk.nr, k * uk.nr, dst + p0 * k * uk.nr);
+  });
+  return p;
+}
+
+void gemm(const GemmArgs& g) { run_gemm(g, micro_kernel(active_isa()), nullptr, true); }
+void gemm_serial(const GemmArgs& g) { run_gemm(g, micro_kernel(active_isa()), nullptr, false); }
+void gemm(const GemmArgs& g, Isa isa) { run_gemm(g, micro_kernel(isa), nullptr, true); }
+
+void gemm(const GemmArgs& args, const PackedB& b) {
+  GemmArgs g = args;
+  g.trans_b = false;
+  g.b = nullptr;
+  g.k = b.k();
+  g.n = b.n();
+  run_gemm(g, micro_kernel(b.isa()), &b, true);
+}
+
+std::string gemm_backend() {
+  const GemmMicroKernel& uk = micro_kernel(active_isa());
+  return "tformer " + std::string(isa_name(active_isa())) + " (" + std::to_string(uk.mr) + "x" +
+         std::to_string(uk.nr) + " tiles)";
+}
+
 void linear(const float* x, int64_t m, int64_t k, const float* weight, const float* bias, int64_t n,
-            float* y) {
+            float* y, std::optional<Activation> activation) {
   GemmArgs g;
   g.trans_b = true;
   g.m = m;
@@ -93,11 +232,22 @@ void linear(const float* x, int64_t m, int64_t k, const float* weight, const flo
   g.ldb = k;
   g.c = y;
   g.ldc = n;
-  if (bias) {
-    for (int64_t i = 0; i < m; ++i) std::copy(bias, bias + n, y + i * n);
-    g.beta = 1.0f;
-  }
+  g.bias = bias;
+  g.activation = activation;
   gemm(g);
+}
+
+void linear(const float* x, int64_t m, const PackedB& weight, const float* bias, float* y,
+            std::optional<Activation> activation) {
+  GemmArgs g;
+  g.m = m;
+  g.a = x;
+  g.lda = weight.k();
+  g.c = y;
+  g.ldc = weight.n();
+  g.bias = bias;
+  g.activation = activation;
+  gemm(g, weight);
 }
 
 }  // namespace tformer::kernels

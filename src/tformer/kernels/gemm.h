@@ -1,15 +1,27 @@
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, all row-major fp32.
 //   op(A) = A or Aᵀ (trans_a: A is stored [K,M]); op(B) = B or Bᵀ (trans_b: B is
 //   stored [N,K], the layout of a PyTorch Linear weight [out, in]).
-// `gemm` splits the work over tformer's thread pool, in blocks fixed by the
-// shape so that the result is the same for any thread count; `gemm_serial`
+//
+// tformer's own blocked GEMM (the BLIS design): op(B) is packed into panels of
+// NR columns and op(A) into panels of MR rows, in cache-sized blocks, and an
+// MR × NR register-tile micro-kernel for the CPU's instruction set
+// (gemm_kernels.h: AVX-512, AVX2 or portable, chosen at run time, see
+// core/cpu.h) computes each tile. A B that is used many times (a Linear
+// layer's weight) can be packed once (PackedB) so that each call packs only A.
+//
+// `gemm` splits the output's tiles over tformer's thread pool; `gemm_serial`
 // runs on the calling thread (for callers that already parallelise, e.g. over
-// heads).
-// Backed by a single-threaded OpenBLAS today; the interface is tformer's own so
-// that its own packed micro-kernels can replace it.
+// heads). Every output element is one chain of FMAs over k in the same order
+// whichever thread computes it, so the result is bit-identical for any thread
+// count (it does depend on the ISA).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "tformer/core/cpu.h"
+#include "tformer/core/tensor.h"
+#include "tformer/kernels/activations.h"
 
 namespace tformer::kernels {
 
@@ -24,15 +36,50 @@ struct GemmArgs {
   float beta = 0.0f;
   float* c = nullptr;
   int64_t ldc = 0;
+  // Epilogue, applied to each tile of C once its sums are complete, while it
+  // is still in cache: C = activation(C + bias), bias [N] added to every row.
+  const float* bias = nullptr;
+  std::optional<Activation> activation;
+};
+
+// op(B) [K, N] packed for one ISA's micro-kernel: panels of NR columns, each
+// K × NR row-major (zero-padded past N). Packing costs a copy of B.
+class PackedB {
+ public:
+  PackedB() = default;
+  // op(B) from b, ldb and trans_b as in GemmArgs.
+  static PackedB pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
+                      Isa isa = active_isa());
+  bool empty() const { return n_ == 0; }
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  Isa isa() const { return isa_; }
+  // Panel p's k-th row of NR floats.
+  const float* panel(int64_t p) const { return data_.data<float>() + p * k_ * nr_; }
+
+ private:
+  int64_t k_ = 0, n_ = 0;
+  int nr_ = 0;
+  Isa isa_ = Isa::Generic;
+  Tensor data_;
 };
 
 void gemm(const GemmArgs& args);
-// What computes GEMMs, for reports: "OpenBLAS 0.3.21 (SkylakeX kernels)".
-std::string gemm_backend();
 void gemm_serial(const GemmArgs& args);
+// With op(B) already packed: args.b, ldb, trans_b, n and k are taken from `b`.
+void gemm(const GemmArgs& args, const PackedB& b);
+// The same with a given ISA's micro-kernel (tests and benchmarks compare them).
+void gemm(const GemmArgs& args, Isa isa);
 
-// y[M,N] = x[M,K] · Wᵀ + bias, with W stored [N,K] (a Linear layer); bias may be null.
+// What computes GEMMs, for reports: "tformer avx512 (12x32 tiles)".
+std::string gemm_backend();
+
+// y[M,N] = activation(x[M,K] · Wᵀ + bias), with W stored [N,K] (a Linear
+// layer); bias may be null, activation absent.
 void linear(const float* x, int64_t m, int64_t k, const float* weight, const float* bias, int64_t n,
-            float* y);
+            float* y, std::optional<Activation> activation = std::nullopt);
+// The same with W packed (PackedB::pack(weight, k, /*trans_b=*/true, k, n)).
+void linear(const float* x, int64_t m, const PackedB& weight, const float* bias, float* y,
+            std::optional<Activation> activation = std::nullopt);
 
 }  // namespace tformer::kernels

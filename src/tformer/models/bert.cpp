@@ -207,8 +207,7 @@ void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq) const 
   attention_output_.forward(context, tokens, projected);
   attention_norm_.forward(projected, hidden, tokens, hidden);
   float* inter = act.intermediate.data<float>();
-  intermediate_.forward(hidden, tokens, inter);
-  kernels::activate(cfg.hidden_act, inter, tokens * cfg.intermediate_size);
+  intermediate_.forward(hidden, tokens, inter, cfg.hidden_act);
   output_.forward(inter, tokens, projected);
   output_norm_.forward(projected, hidden, tokens, hidden);
 }
@@ -235,10 +234,9 @@ void BertPooler::forward(const float* hidden, int64_t batch, int64_t seq, float*
   g.ldb = h;
   g.c = out;
   g.ldc = h;
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(out + b * h, dense_.bias().data<float>(), h * 4);
-  g.beta = 1.0f;
+  g.bias = dense_.bias().data<float>();
+  g.activation = kernels::Activation::Tanh;
   kernels::gemm(g);
-  kernels::activate(kernels::Activation::Tanh, out, batch * h);
 }
 
 // ---------------------------------------------------------------- model

@@ -1,6 +1,5 @@
 #include "tformer/nn/linear.h"
 
-#include "tformer/kernels/gemm.h"
 #include "tformer/kernels/linear_backward.h"
 
 namespace tformer::nn {
@@ -10,7 +9,13 @@ Linear Linear::load(const io::WeightView& vb, int64_t in_features, int64_t out_f
   Linear l;
   l.weight_ = {vb.full_name("weight"), vb.get("weight", {out_features, in_features}), {}, true};
   if (with_bias) l.bias_ = {vb.full_name("bias"), vb.get("bias", {out_features}), {}, false};
+  l.pack();
   return l;
+}
+
+void Linear::pack() {
+  packed_ = kernels::PackedB::pack(weight_.value.data<float>(), in_features(), /*trans_b=*/true, in_features(),
+                                   out_features());
 }
 
 Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {
@@ -33,6 +38,7 @@ Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {
     Tensor w = fused.weight_.value.narrow(0, row, o);
     w.copy_from(p->weight_.value);
     p->weight_.value = w;
+    p->packed_ = {};  // the parts keep their names; the fused Linear computes
     if (with_bias) {
       Tensor b = fused.bias_.value.narrow(0, row, o);
       b.copy_from(p->bias_.value);
@@ -40,12 +46,17 @@ Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {
     }
     row += o;
   }
+  fused.pack();
   return fused;
 }
 
-void Linear::forward(const float* x, int64_t rows, float* y) const {
-  kernels::linear(x, rows, in_features(), weight_.value.data<float>(),
-                  bias_.value.defined() ? bias_.value.data<float>() : nullptr, out_features(), y);
+void Linear::forward(const float* x, int64_t rows, float* y,
+                     std::optional<kernels::Activation> activation) const {
+  const float* bias = bias_.value.defined() ? bias_.value.data<float>() : nullptr;
+  if (!packed_.empty())
+    kernels::linear(x, rows, packed_, bias, y, activation);
+  else
+    kernels::linear(x, rows, in_features(), weight_.value.data<float>(), bias, out_features(), y, activation);
 }
 
 void Linear::backward(const float* x, int64_t rows, const float* dy, float* dx) {
@@ -73,6 +84,7 @@ void Linear::backward_strided(const float* x, int64_t x_stride, int64_t rows, co
 }
 
 void Linear::enable_grad() {
+  packed_ = {};
   enable_parameter_grad(weight_);
   if (bias_.value.defined()) enable_parameter_grad(bias_);
 }

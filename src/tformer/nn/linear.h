@@ -1,11 +1,17 @@
 // Linear: y = x · Wᵀ + b, weight stored [out_features, in_features] as PyTorch
 // stores it; loaded as `weight` and `bias` under the module's prefix.
+//
+// For inference the weight is also kept packed for the GEMM micro-kernel
+// (kernels::PackedB, made once at load), so a forward packs only its input.
+// Training changes the weight every step: enable_grad drops the packed copy
+// and forward then packs as it goes (the results are the same bits).
 #pragma once
 #include <cstdint>
 #include <initializer_list>
 
 #include "tformer/core/tensor.h"
 #include "tformer/io/weight_source.h"
+#include "tformer/kernels/gemm.h"
 #include "tformer/nn/parameter.h"
 
 namespace tformer::nn {
@@ -21,8 +27,10 @@ class Linear {
   // training and saving still see each of them.
   static Linear fuse_outputs(std::initializer_list<Linear*> parts);
 
-  // x [rows, in] → y [rows, out].
-  void forward(const float* x, int64_t rows, float* y) const;
+  // x [rows, in] → y [rows, out], optionally through an activation (fused
+  // into the GEMM: each output tile is activated while in cache).
+  void forward(const float* x, int64_t rows, float* y,
+               std::optional<kernels::Activation> activation = std::nullopt) const;
   // Given the forward's x and dy [rows, out]: dx [rows, in] written (skipped
   // when null), weight and bias gradients accumulated when enabled.
   void backward(const float* x, int64_t rows, const float* dy, float* dx);
@@ -45,7 +53,10 @@ class Linear {
   void parameters(ParameterList& out);
 
  private:
+  void pack();
+
   Parameter weight_, bias_;
+  kernels::PackedB packed_;  // empty while training
 };
 
 }  // namespace tformer::nn

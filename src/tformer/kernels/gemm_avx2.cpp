@@ -1,0 +1,62 @@
+// AVX2 GEMM micro-kernel (gemm_kernels.h): a 6 × 16 register tile, 12 ymm
+// accumulators, two B vectors and one broadcast of A per row and k.
+// Compiled with -mavx2 -mfma.
+#include <immintrin.h>
+
+#include "tformer/kernels/gemm_kernels.h"
+
+namespace tformer::kernels::detail {
+
+namespace {
+constexpr int kMr = 6, kNr = 16;
+
+// Lanes [0, n) of a ymm mask (n clamped to [0, 8]).
+__m256i lane_mask(int n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), index);
+}
+
+// The tile's first R rows (R ≤ kMr): a partial tile runs only its own rows' FMAs.
+template <int R>
+void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int cols, bool accumulate) {
+  const __m256i m0 = lane_mask(cols), m1 = lane_mask(cols - 8);
+  __m256 acc[R][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    acc[i][0] = accumulate ? _mm256_maskload_ps(c + i * ldc, m0) : _mm256_setzero_ps();
+    acc[i][1] = accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    _mm256_maskstore_ps(c + i * ldc, m0, acc[i][0]);
+    _mm256_maskstore_ps(c + i * ldc + 8, m1, acc[i][1]);
+  }
+}
+
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
+                  bool accumulate) {
+  switch (rows) {
+    case 1: return tile<1>(kc, a, b, c, ldc, cols, accumulate);
+    case 2: return tile<2>(kc, a, b, c, ldc, cols, accumulate);
+    case 3: return tile<3>(kc, a, b, c, ldc, cols, accumulate);
+    case 4: return tile<4>(kc, a, b, c, ldc, cols, accumulate);
+    case 5: return tile<5>(kc, a, b, c, ldc, cols, accumulate);
+    default: return tile<kMr>(kc, a, b, c, ldc, cols, accumulate);
+  }
+}
+}  // namespace
+
+GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, micro_kernel}; }
+
+}  // namespace tformer::kernels::detail

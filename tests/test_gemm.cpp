@@ -1,0 +1,226 @@
+// tformer's GEMM against a double-precision reference, through every
+// micro-kernel this CPU can run (AVX-512, AVX2, portable): all transposes,
+// alpha and beta, padded leading dimensions, shapes that leave partial tiles
+// and cross the cache blocks (M > MC, K > KC, N > NC), packed B operands, and
+// thread-count independence.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "test_util.h"
+#include "tformer/core/cpu.h"
+#include "tformer/core/thread_pool.h"
+#include "tformer/kernels/gemm.h"
+
+using namespace tformer;
+using namespace tformer::kernels;
+using tformer::testing::expect_close;
+
+namespace {
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
+    if (cpu_supports(isa)) out.push_back(isa);
+  return out;
+}
+
+// One GEMM problem with leading dimensions padded by `pad`, so that strides
+// differ from the logical sizes.
+struct Problem {
+  bool ta = false, tb = false;
+  int64_t m, n, k, pad = 0;
+  float alpha = 1.0f, beta = 0.0f;
+  std::vector<float> a, b, c0;
+
+  Problem(bool ta_, bool tb_, int64_t m_, int64_t n_, int64_t k_, uint32_t seed, int64_t pad_ = 0)
+      : ta(ta_), tb(tb_), m(m_), n(n_), k(k_), pad(pad_),
+        a(random_vector((ta ? k : m) * lda(), seed)), b(random_vector((tb ? n : k) * ldb(), seed + 1)),
+        c0(random_vector(m * ldc(), seed + 2)) {}
+  int64_t lda() const { return (ta ? m : k) + pad; }
+  int64_t ldb() const { return (tb ? k : n) + pad; }
+  int64_t ldc() const { return n + pad; }
+  std::string name() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + " ta=" + std::to_string(ta) +
+           " tb=" + std::to_string(tb) + " pad=" + std::to_string(pad) + " beta=" + std::to_string(beta);
+  }
+  GemmArgs args(float* c) const {
+    GemmArgs g;
+    g.trans_a = ta;
+    g.trans_b = tb;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.alpha = alpha;
+    g.a = a.data();
+    g.lda = lda();
+    g.b = b.data();
+    g.ldb = ldb();
+    g.beta = beta;
+    g.c = c;
+    g.ldc = ldc();
+    return g;
+  }
+  // The logical C (padding columns dropped).
+  std::vector<float> logical(const std::vector<float>& c) const {
+    std::vector<float> out;
+    for (int64_t i = 0; i < m; ++i) out.insert(out.end(), c.begin() + i * ldc(), c.begin() + i * ldc() + n);
+    return out;
+  }
+  std::vector<float> reference() const {
+    std::vector<float> c(m * n);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (int64_t p = 0; p < k; ++p)
+          s += double(ta ? a[p * lda() + i] : a[i * lda() + p]) * (tb ? b[j * ldb() + p] : b[p * ldb() + j]);
+        c[i * n + j] = static_cast<float>(alpha * s + (beta == 0.0f ? 0.0 : double(beta) * c0[i * ldc() + j]));
+      }
+    return c;
+  }
+  template <class Run>
+  std::vector<float> run(Run&& gemm_call) const {
+    std::vector<float> c = c0;
+    gemm_call(args(c.data()));
+    // Padding columns are never written.
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = n; j < ldc(); ++j) EXPECT_EQ(c[i * ldc() + j], c0[i * ldc() + j]) << name();
+    return logical(c);
+  }
+};
+
+// Shapes that leave partial register tiles for every kernel and cross each
+// cache block: M > MC (144), K > KC (256), N > NC (768).
+const int64_t kShapes[][3] = {{1, 1, 1},    {1, 97, 33},  {37, 1, 50},   {65, 130, 17},
+                              {200, 300, 64}, {8, 770, 129}, {150, 40, 600}, {13, 800, 260}};
+}  // namespace
+
+TEST(Gemm, EveryIsaMatchesReferenceForAllTransposesAlphaBetaAndStrides) {
+  uint32_t seed = 1;
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes)
+      for (int t = 0; t < 4; ++t) {
+        Problem p(t & 1, t & 2, s[0], s[1], s[2], seed += 3, /*pad=*/t == 3 ? 5 : 0);
+        p.alpha = t == 2 ? 0.5f : 1.0f;
+        p.beta = t == 0 ? 0.0f : t == 1 ? 1.0f : -0.75f;
+        expect_close(p.run([&](const GemmArgs& g) { gemm(g, isa); }), p.reference(), 1e-4, 1e-4,
+                     std::string(isa_name(isa)) + " " + p.name());
+      }
+}
+
+TEST(Gemm, DefaultAndSerialEntryPointsUseTheActiveIsa) {
+  Problem p(false, true, 70, 90, 300, 11);
+  const auto with_active = p.run([](const GemmArgs& g) { gemm(g, active_isa()); });
+  EXPECT_EQ(p.run([](const GemmArgs& g) { gemm(g); }), with_active);
+  EXPECT_EQ(p.run([](const GemmArgs& g) { gemm_serial(g); }), with_active);
+  EXPECT_NE(gemm_backend().find(std::string(isa_name(active_isa()))), std::string::npos) << gemm_backend();
+}
+
+TEST(Gemm, EmptyInnerDimensionScalesC) {
+  for (Isa isa : supported_isas()) {
+    Problem p(false, false, 5, 7, 0, 3);
+    p.beta = 0.5f;
+    expect_close(p.run([&](const GemmArgs& g) { gemm(g, isa); }), p.reference(), 0, 0, "k = 0, beta 0.5");
+    p.beta = 0.0f;
+    expect_close(p.run([&](const GemmArgs& g) { gemm(g, isa); }), p.reference(), 0, 0, "k = 0, beta 0");
+  }
+}
+
+TEST(Gemm, IsBitIdenticalForAnyThreadCount) {
+  // Shapes of BERT training: row-split (tall) and column-split, transposed operands.
+  const int64_t shapes[][3] = {{32, 32, 320}, {130, 770, 96}, {700, 48, 64}, {2048, 96, 32}};
+  for (Isa isa : supported_isas())
+    for (auto& s : shapes)
+      for (int t = 0; t < 4; ++t) {
+        Problem p(t & 1, t & 2, s[0], s[1], s[2], 7);
+        auto run = [&](int threads) {
+          ThreadPool::set_num_threads(threads);
+          return p.run([&](const GemmArgs& g) { gemm(g, isa); });
+        };
+        EXPECT_EQ(run(1), run(3)) << isa_name(isa) << " " << p.name();
+      }
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+}
+
+TEST(Gemm, PackedBGivesTheSameBitsAsPackingPerCall) {
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes)
+      for (int tb = 0; tb < 2; ++tb) {
+        Problem p(false, tb, s[0], s[1], s[2], 21, /*pad=*/3);
+        p.beta = 1.0f;
+        const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa);
+        EXPECT_EQ(p.run([&](const GemmArgs& g) { gemm(g, packed); }),
+                  p.run([&](const GemmArgs& g) { gemm(g, isa); }))
+            << isa_name(isa) << " " << p.name();
+      }
+}
+
+TEST(Gemm, EpilogueAddsBiasThenActivatesEveryTile) {
+  using kernels::Activation;
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes) {
+      Problem p(false, true, s[0], s[1], s[2], 31, /*pad=*/2);
+      const std::vector<float> bias = random_vector(p.n, 32);
+      for (Activation act : {Activation::Gelu, Activation::Tanh, Activation::Relu}) {
+        auto want = p.reference();
+        for (int64_t i = 0; i < p.m; ++i) {
+          for (int64_t j = 0; j < p.n; ++j) want[i * p.n + j] += bias[j];
+          activate(act, want.data() + i * p.n, p.n);
+        }
+        const auto got = p.run([&](GemmArgs g) {
+          g.bias = bias.data();
+          g.activation = act;
+          gemm(g, isa);
+        });
+        expect_close(got, want, 1e-4, 1e-4, std::string(isa_name(isa)) + " epilogue " + p.name());
+      }
+    }
+}
+
+TEST(Gemm, LinearAddsBiasPackedOrNot) {
+  std::vector<float> x = {1, 2, 3, 4, 5, 6}, w = {1, 0, 0, 0, 1, 1}, bias = {10, 20}, y(4), y_packed(4);
+  linear(x.data(), 2, 3, w.data(), bias.data(), 2, y.data());
+  EXPECT_EQ(y, (std::vector<float>{11, 25, 14, 31}));
+  const PackedB packed = PackedB::pack(w.data(), 3, /*trans_b=*/true, 3, 2);
+  linear(x.data(), 2, packed, bias.data(), y_packed.data());
+  EXPECT_EQ(y_packed, y);
+}
+
+TEST(Gemm, ConcurrentSerialGemmsDoNotInterfere) {
+  // Many independent GEMMs at once from every pool thread, as attention runs
+  // them (each thread packs into its own buffers): each must equal the same
+  // GEMM run alone.
+  ThreadPool::set_num_threads(std::max(2, ThreadPool::default_num_threads()));
+  const int64_t m = 48, n = 64, k = 96, count = 64;
+  auto a = random_vector(m * k * count, 21), b = random_vector(k * n, 22);
+  auto run = [&](int64_t i, float* c) {
+    GemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.data() + i * m * k;
+    g.lda = k;
+    g.b = b.data();
+    g.ldb = n;
+    g.c = c;
+    g.ldc = n;
+    gemm_serial(g);
+  };
+  std::vector<float> alone(m * n * count), together(m * n * count);
+  for (int64_t i = 0; i < count; ++i) run(i, alone.data() + i * m * n);
+  for (int rep = 0; rep < 20; ++rep) {
+    parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i) run(i, together.data() + i * m * n);
+    });
+    ASSERT_EQ(alone, together) << "repetition " << rep;
+  }
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+}
