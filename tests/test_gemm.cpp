@@ -16,6 +16,7 @@
 using namespace tformer;
 using namespace tformer::kernels;
 using tformer::testing::expect_close;
+using tformer::testing::supported_isas;
 
 namespace {
 std::vector<float> random_vector(size_t n, uint32_t seed) {
@@ -24,13 +25,6 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
-}
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
-    if (cpu_supports(isa)) out.push_back(isa);
-  return out;
 }
 
 // One GEMM problem with leading dimensions padded by `pad`, so that strides

@@ -14,6 +14,7 @@
 using namespace tformer;
 using namespace tformer::kernels;
 using tformer::testing::expect_close;
+using tformer::testing::supported_isas;
 
 namespace {
 std::vector<float> random_vector(size_t n, uint32_t seed) {
@@ -26,12 +27,27 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
 
 }  // namespace
 
-TEST(Kernels, SoftmaxIsStableAndNormalised) {
-  std::vector<float> x = {1000.0f, 1001.0f, -1e30f, 1000.0f};
-  softmax(x.data(), 1, 4);
-  EXPECT_NEAR(x[0] + x[1] + x[2] + x[3], 1.0, 1e-6);
-  EXPECT_EQ(x[2], 0.0f);
-  EXPECT_NEAR(x[1], std::exp(1.0) / (2 + std::exp(1.0)), 1e-6);
+TEST(Kernels, SoftmaxIsStableAndNormalisedWithEveryIsa) {
+  for (Isa isa : supported_isas()) {
+    std::vector<float> x = {1000.0f, 1001.0f, -1e30f, 1000.0f};
+    softmax(x.data(), 1, 4, isa);
+    EXPECT_NEAR(x[0] + x[1] + x[2] + x[3], 1.0, 1e-6) << isa_name(isa);
+    EXPECT_EQ(x[2], 0.0f);
+    EXPECT_NEAR(x[1], std::exp(1.0) / (2 + std::exp(1.0)), 1e-6);
+    // Rows long enough for the vector body and a tail, against double.
+    const int64_t rows = 3, dim = 53;
+    auto y = random_vector(rows * dim, 9);
+    for (float& v : y) v *= 20.0f;
+    auto want = y;
+    for (int64_t r = 0; r < rows; ++r) {
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < dim; ++j) mx = std::max(mx, double(want[r * dim + j]));
+      for (int64_t j = 0; j < dim; ++j) sum += std::exp(want[r * dim + j] - mx);
+      for (int64_t j = 0; j < dim; ++j) want[r * dim + j] = static_cast<float>(std::exp(want[r * dim + j] - mx) / sum);
+    }
+    softmax(y.data(), rows, dim, isa);
+    expect_close(y, want, 1e-5, 1e-7, std::string("softmax ") + std::string(isa_name(isa)));
+  }
 }
 
 TEST(Kernels, LayerNormWithResidual) {
@@ -54,19 +70,26 @@ TEST(Kernels, LayerNormWithResidual) {
   expect_close(x, expected, 1e-5, 1e-6, "layer_norm in place");
 }
 
-TEST(Kernels, ActivationsMatchTheirDefinitions) {
+TEST(Kernels, ActivationsMatchTheirDefinitionsWithEveryIsa) {
   std::vector<float> xs = {-6.0f, -1.5f, -0.1f, 0.0f, 0.3f, 2.0f, 7.0f};
-  auto run = [&](Activation a) {
-    auto v = xs;
-    activate(a, v.data(), static_cast<int64_t>(v.size()));
-    return v;
-  };
-  auto gelu = run(Activation::Gelu), tanh_gelu = run(Activation::GeluTanh), relu = run(Activation::Relu);
-  for (size_t i = 0; i < xs.size(); ++i) {
-    double x = xs[i];
-    EXPECT_NEAR(gelu[i], 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))), 1e-6);
-    EXPECT_NEAR(tanh_gelu[i], 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))), 1e-6);
-    EXPECT_EQ(relu[i], std::max(0.0f, xs[i]));
+  for (int i = 0; i < 60; ++i) xs.push_back(-9.0f + 0.3f * static_cast<float>(i));  // vector body and tail
+  for (Isa isa : supported_isas()) {
+    auto run = [&](Activation a) {
+      auto v = xs;
+      activate(a, v.data(), static_cast<int64_t>(v.size()), isa);
+      return v;
+    };
+    auto gelu = run(Activation::Gelu), tanh_gelu = run(Activation::GeluTanh), relu = run(Activation::Relu),
+         tanh = run(Activation::Tanh), silu = run(Activation::Silu);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      double x = xs[i];
+      EXPECT_NEAR(gelu[i], 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))), 1e-6) << isa_name(isa) << " x=" << x;
+      EXPECT_NEAR(tanh_gelu[i], 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))), 1e-6)
+          << isa_name(isa);
+      EXPECT_EQ(relu[i], std::max(0.0f, xs[i]));
+      EXPECT_NEAR(tanh[i], std::tanh(x), 1e-6) << isa_name(isa);
+      EXPECT_NEAR(silu[i], x / (1 + std::exp(-x)), 2e-6 * std::max(1.0, std::fabs(x))) << isa_name(isa);
+    }
   }
   EXPECT_THROW(activation_from_name("swiglu", "config.json"), Error);
 }

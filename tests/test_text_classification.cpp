@@ -95,3 +95,20 @@ TEST(ClassifyCli, RepeatedRunsGiveBitIdenticalOutput) {
   ASSERT_FALSE(first.empty());
   for (int i = 0; i < 10; ++i) ASSERT_EQ(run_command(cmd).output, first) << "run " << i;
 }
+
+TEST(ClassifyCli, EveryIsaForcedByTformerIsaMatchesPyTorch) {
+  // TFORMER_ISA picks the GEMM micro-kernels and the element-wise loops alike;
+  // each path this CPU has must reproduce the fixture's logits.
+  const std::string model = " --model '" + small_dir().string() + "'";
+  auto exp = load_json(small_dir() / "expected.json");
+  for (Isa isa : supported_isas()) {
+    auto r = run_command("TFORMER_ISA=" + std::string(isa_name(isa)) + " " + cli() +
+                         " classify --json --max-length 128" + model + " 'one long string of cliches .'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_close(nlohmann::json::parse(r.output)["logits"].get<std::vector<float>>(), flatten(exp["logits"][0]),
+                 1e-4, 1e-5, std::string("TFORMER_ISA=") + std::string(isa_name(isa)));
+  }
+  auto bad = run_command("TFORMER_ISA=sse9 " + cli() + " classify" + model + " hello 2>&1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("TFORMER_ISA=sse9"), std::string::npos) << bad.output;
+}

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tformer/core/cpu.h"
+
 namespace tformer::testing {
 
 inline std::filesystem::path shared_dir() { return TFORMER_SHARED_DIR; }
@@ -71,5 +73,13 @@ inline CommandResult run_command(const std::string& cmd) {
 }
 
 inline std::string cli() { return std::string("'") + TFORMER_CLI_PATH + "'"; }
+
+// Every instruction-set level this CPU can run, for tests of each kernel copy.
+inline std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
+    if (cpu_supports(isa)) out.push_back(isa);
+  return out;
+}
 
 }  // namespace tformer::testing

@@ -2,6 +2,7 @@
 
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
+#include "tformer/kernels/multiversion.h"
 #include "tformer/kernels/vector_math.h"
 
 namespace tformer::kernels {
@@ -18,53 +19,50 @@ Activation activation_from_name(const std::string& name, const std::string& sour
 }
 
 namespace {
-// Each activation as a loop over a span, compiled for AVX-512, AVX2+FMA and
-// the baseline, chosen by the CPU at load time (GCC's target_clones); the
-// element functions are branch-free so every clone vectorises.
-#define TF_SIMD_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
-
 inline float tanh_approx(float v) {
   // 1 − 2/(e^{2v} + 1): exact limits ±1, no overflow (exp_approx saturates).
   return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f);
 }
 
-TF_SIMD_CLONES void gelu_span(float* x, int64_t n) {
+// Each activation as a loop over a span, in one copy per ISA
+// (multiversion.h); the element functions are branch-free so every copy
+// vectorises.
+TF_MULTIVERSION(void, gelu_span, (float* x, int64_t n), {
   for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
-}
-TF_SIMD_CLONES void gelu_tanh_span(float* x, int64_t n) {
+})
+TF_MULTIVERSION(void, gelu_tanh_span, (float* x, int64_t n), {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
     x[i] = 0.5f * v * (1.0f + tanh_approx(0.7978845608028654f * (v + 0.044715f * v * v * v)));
   }
-}
-TF_SIMD_CLONES void relu_span(float* x, int64_t n) {
+})
+TF_MULTIVERSION(void, relu_span, (float* x, int64_t n), {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-TF_SIMD_CLONES void tanh_span(float* x, int64_t n) {
+})
+TF_MULTIVERSION(void, tanh_span, (float* x, int64_t n), {
   for (int64_t i = 0; i < n; ++i) x[i] = tanh_approx(x[i]);
-}
-TF_SIMD_CLONES void silu_span(float* x, int64_t n) {
+})
+TF_MULTIVERSION(void, silu_span, (float* x, int64_t n), {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + exp_approx(-x[i]));
-}
+})
 
 using SpanFn = void (*)(float*, int64_t);
-SpanFn span_of(Activation act) {
+SpanFn span_of(Activation act, Isa isa) {
   switch (act) {
-    case Activation::Gelu: return gelu_span;
-    case Activation::GeluTanh: return gelu_tanh_span;
-    case Activation::Relu: return relu_span;
-    case Activation::Tanh: return tanh_span;
-    case Activation::Silu: return silu_span;
+    case Activation::Gelu: return TF_SELECT(gelu_span, isa);
+    case Activation::GeluTanh: return TF_SELECT(gelu_tanh_span, isa);
+    case Activation::Relu: return TF_SELECT(relu_span, isa);
+    case Activation::Tanh: return TF_SELECT(tanh_span, isa);
+    case Activation::Silu: return TF_SELECT(silu_span, isa);
   }
   return nullptr;
 }
 }  // namespace
 
-void activate(Activation act, float* x, int64_t n) {
-  const SpanFn span = span_of(act);
+void activate(Activation act, float* x, int64_t n, Isa isa) {
+  const SpanFn span = span_of(act, isa);
   parallel_for(n, 4096, [&](int64_t b, int64_t e) { span(x + b, e - b); });
 }
 
-void activate_serial(Activation act, float* x, int64_t n) { span_of(act)(x, n); }
-
+void activate_serial(Activation act, float* x, int64_t n, Isa isa) { span_of(act, isa)(x, n); }
 }  // namespace tformer::kernels

@@ -1,6 +1,7 @@
 #include "tformer/kernels/softmax.h"
 
 #include "tformer/core/thread_pool.h"
+#include "tformer/kernels/multiversion.h"
 #include "tformer/kernels/vector_math.h"
 
 namespace tformer::kernels {
@@ -10,10 +11,8 @@ namespace {
 // vectorise without reassociating floats behind the compiler's back and the
 // result is the same on every call (each instruction set may round differently).
 constexpr int kLanes = 16;
-}  // namespace
 
-__attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
-void softmax_row(float* x, int64_t dim) {
+TF_MULTIVERSION(void, softmax_row_impl, (float* x, int64_t dim), {
   float lane_max[kLanes];
   for (int l = 0; l < kLanes; ++l) lane_max[l] = x[0];
   const int64_t body = dim / kLanes * kLanes;
@@ -37,11 +36,14 @@ void softmax_row(float* x, int64_t dim) {
   }
   const float inv = 1.0f / sum;
   for (int64_t i = 0; i < dim; ++i) x[i] *= inv;
-}
+})
+}  // namespace
 
-void softmax(float* x, int64_t rows, int64_t dim) {
+void softmax_row(float* x, int64_t dim, Isa isa) { TF_SELECT(softmax_row_impl, isa)(x, dim); }
+
+void softmax(float* x, int64_t rows, int64_t dim, Isa isa) {
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * dim, dim);
+    for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * dim, dim, isa);
   });
 }
 

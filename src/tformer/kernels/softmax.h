@@ -3,9 +3,12 @@
 #pragma once
 #include <cstdint>
 
+#include "tformer/core/cpu.h"
+
 namespace tformer::kernels {
 
-void softmax_row(float* x, int64_t dim);
-void softmax(float* x, int64_t rows, int64_t dim);
+// isa: which compiled copy runs (multiversion.h); tests pass each in turn.
+void softmax_row(float* x, int64_t dim, Isa isa = active_isa());
+void softmax(float* x, int64_t rows, int64_t dim, Isa isa = active_isa());
 
 }  // namespace tformer::kernels
