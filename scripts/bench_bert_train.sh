@@ -6,10 +6,11 @@
 # goes into BENCHMARKS.md between the bench_bert_train markers.
 #
 #   scripts/bench_bert_train.sh
-#   OPENBLAS_CORETYPE=SkylakeX scripts/bench_bert_train.sh   # AVX-512 OpenBLAS kernels for both engines
+#   OPENBLAS_CORETYPE=SkylakeX scripts/bench_bert_train.sh   # AVX-512 OpenBLAS kernels for PyTorch (tformer has its own GEMM)
 #
 # Environment (all optional):
 #   BUILD_DIR   build directory (default: build); tformer_cli is built there if needed
+#   TFORMER     a tformer binary to use as it is (default: $BUILD_DIR/tformer, built if needed)
 #   SHAPES      default "mini base": mini = recipes/sst2-bert-mini/config.json's
 #               layers/hidden/heads/intermediate/positions, base = BERT-base
 #               (12/768/12/3072); or LxHxNHxI, e.g. 1x32x2x64 for a quick check
@@ -29,18 +30,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_DIR=${BUILD_DIR:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
+BENCH_NAME=bench_bert_train
+source scripts/bench_common.sh  # BUILD_DIR, PYTHON, THREADS, RUNS, WARMUP, OUT_MD
 SHAPES=${SHAPES:-"mini base"}
-THREADS=${THREADS:-"1 2"}
 BATCH=${BATCH:-32}
 SEQ=${SEQ:-64}
-RUNS=${RUNS:-10}
-WARMUP=${WARMUP:-2}
 CHECK=${CHECK:-1}
-OUT_MD=${OUT_MD:-BENCHMARKS.md}
-BENCH_NAME=bench_bert_train
-source scripts/bench_common.sh
 
 # 1. tformer
 bench_build_tformer "$BUILD_DIR"
@@ -73,17 +68,11 @@ for shape in $SHAPES; do
 done
 
 # 3. the measurements, interleaved
-RESULTS_DIR="$BUILD_DIR/bench-results"
-mkdir -p "$RESULTS_DIR"
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-JSONL="$RESULTS_DIR/bench_bert_train-$STAMP.jsonl"
-: >"$JSONL"
-first_shape=${SHAPES%% *}
-bench_blas_cores "$TFORMER" "${MODEL_OF[$first_shape]}" "$PYTHON"
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_results_file bench_bert_train
+LOAD_BEFORE=$(bench_loadavg)
 START_S=$(date +%s)
 # tag ENGINE SHAPE: puts "engine" and "shape" first in each JSON line (replacing PyTorch's own "engine").
-tag() { sed -e 's/^{"engine": "pytorch", /{/' -e "s/^{/{\"engine\":\"$1\",\"shape\":\"$2\",/"; }
+tag() { sed 's/^{"engine": "pytorch", /{/' | bench_tag "$1" "\"shape\":\"$2\","; }
 for shape in $SHAPES; do
   model=${MODEL_OF[$shape]}
   if [[ $CHECK == 1 ]]; then
@@ -103,7 +92,7 @@ for shape in $SHAPES; do
       --runs "$RUNS" --warmup "$WARMUP" | tag pytorch "$shape" | tee -a "$JSONL" >&2
   done
 done
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(bench_loadavg)
 ELAPSED_S=$(( $(date +%s) - START_S ))
 TF_EXAMPLE="$TFORMER bench --train --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --json"
 PT_EXAMPLE="$PYTHON tools/torch_bert_train_bench.py --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP"
@@ -114,28 +103,20 @@ for shape in $SHAPES; do
 done
 
 # 4. the table
-bench_machine_info
-TABLE_MD="$RESULTS_DIR/bench_bert_train-$STAMP.md"
-export JSONL TF_BLAS_CORE PT_BLAS_CORE BLAS_CORETYPE_ENV CPU_MODEL NCPU COMMIT LOAD_BEFORE LOAD_AFTER ELAPSED_S \
-  TF_EXAMPLE PT_EXAMPLE MODEL_CMDS SHAPES THREADS BATCH SEQ RUNS WARMUP BUILD_DIR
+export JSONL LOAD_BEFORE LOAD_AFTER ELAPSED_S TF_EXAMPLE PT_EXAMPLE MODEL_CMDS SHAPES THREADS BATCH SEQ RUNS WARMUP BUILD_DIR
 "$PYTHON" - >"$TABLE_MD" <<'EOF'
-import datetime, json, os
+import json, os, sys
+sys.path.insert(0, "tools")
+import bench_report as br
 
-env = os.environ
-rows = [json.loads(l) for l in open(env["JSONL"]) if l.strip()]
-tf = {(r["shape"], r["threads"]): r for r in rows if r["engine"] == "tformer"}
-pt = {}
-for r in rows:
-    if r["engine"] == "pytorch":
-        pt.setdefault((r["shape"], r["threads"]), {})[r["config"]] = r
+env, rows = br.inputs()
+key = lambda r: (r["shape"], r["threads"])
+tf = {key(r): r for r in rows if r["engine"] == "tformer"}
+pt = br.pytorch_by_key(rows, key)
 checks = {}
 for r in rows:
     if r["engine"].endswith("-check"):
         checks.setdefault(r["shape"], {})[r["engine"]] = r
-
-names = {"torch1-blasT": "torch 1 thr + OpenBLAS {t}", "torchT-blas1": "torch {t} thr + OpenBLAS 1"}
-def cfg_name(r):
-    return names[r.get("best_of", r["config"])].format(t=r["threads"])
 
 def shape_desc(shape):
     c = json.load(open(os.path.join(next(r["model"] for r in tf.values() if r["shape"] == shape), "config.json")))
@@ -144,25 +125,14 @@ def shape_desc(shape):
     return (f"{label}: {c['num_hidden_layers']}/{c['hidden_size']}/{c['num_attention_heads']}/"
             f"{c['intermediate_size']}, {params / 1e6:.1f} M")
 
-torch_version = next((r["torch_version"] for r in rows if r["engine"] == "pytorch"), "?")
-isa = next((r.get("isa", "?") for r in tf.values()), "?")
+first_pt = next((r for r in rows if r["engine"] == "pytorch"), {})
 shapes = env["SHAPES"].split()
-lines = []
-lines.append(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
-             f"{env['CPU_MODEL']} ({env['NCPU']} CPUs), tformer {env['COMMIT']} ({isa} kernels), "
-             f"PyTorch {torch_version}, in {int(env['ELAPSED_S']) / 60:.1f} min. "
-             f"Load average before / after: {env['LOAD_BEFORE']} / {env['LOAD_AFTER']}.")
-lines.append("")
-lines.append(f"OpenBLAS kernels in use: tformer {env.get('TF_BLAS_CORE') or '?'}, PyTorch {env.get('PT_BLAS_CORE') or '?'} "
-             f"(OPENBLAS_CORETYPE={env['BLAS_CORETYPE_ENV']}).")
-try:
-    busy = any(float(env[k].split()[0]) > float(env["NCPU"]) for k in ("LOAD_BEFORE", "LOAD_AFTER"))
-except ValueError:
-    busy = False
-if busy:
-    lines.append("")
-    lines.append(f"**The machine was busy** (load average above its {env['NCPU']} CPUs, other processes running): "
-                 "absolute times are inflated and noisy; compare the engines by the ratio of this same run.")
+info = br.machine_info()
+lines = [br.measured_line(next(iter(tf.values()), None), f", PyTorch {first_pt.get('torch_version', '?')}",
+                          elapsed_s=env["ELAPSED_S"], info=info)]
+lines += ["", f"OpenBLAS kernels in use: PyTorch {first_pt.get('openblas_core') or '?'} "
+              f"(OPENBLAS_CORETYPE={first_pt.get('openblas_coretype') or 'unset'})."]
+lines += br.busy_lines(info=info)
 lines.append("")
 lines.append(f"Batch {env['BATCH']} × seq {env['SEQ']}, fp32. Shape = layers/hidden/heads/intermediate, parameters.")
 lines.append("")
@@ -172,17 +142,10 @@ lines.append("|---|---:|---:|---:|---|---:|---:|---:|")
 for shape in shapes:
     for t in sorted(k[1] for k in tf if k[0] == shape):
         r = tf[(shape, t)]
-        p = pt.get((shape, t), {})
-        best = p.get("best")
-        other = [x for c, x in p.items() if c != "best" and best and c != best["best_of"]]
-        if best:
-            best_s = f"{best['median_ms']:.1f} ({best['min_ms']:.1f}), {cfg_name(best)}"
-            pt_sps = f"{best['seq_per_s']:.1f}"
-            other_s = f"{other[0]['median_ms']:.1f} ({cfg_name(other[0])})" if other else "(same config)"
-            ratio = f"{r['seq_per_s'] / best['seq_per_s']:.2f}"
-        else:
-            best_s = pt_sps = other_s = ratio = "n/a"
-        lines.append(f"| {shape_desc(shape)} | {t} | {r['median_ms']:.1f} ({r['min_ms']:.1f}) | {r['seq_per_s']:.1f} "
+        best, best_s, other_s = br.pytorch_cells(pt.get((shape, t)))
+        pt_sps = f"{best['seq_per_s']:.1f}" if best else "n/a"
+        ratio = f"{r['seq_per_s'] / best['seq_per_s']:.2f}" if best else "n/a"
+        lines.append(f"| {shape_desc(shape)} | {t} | {br.ms(r)} | {r['seq_per_s']:.1f} "
                      f"| {best_s} | {pt_sps} | {other_s} | {ratio} |")
 lines.append("")
 first = next(iter(tf.values()))
@@ -205,23 +168,12 @@ if checks:
         lines.append("Same computation (one untimed step per shape with dropout 0, tformer vs PyTorch): "
                      + "; ".join(parts) + ".")
 lines.append("")
-lines.append("Commands (MODEL per shape as below, T ∈ {" + ", ".join(env["THREADS"].split())
-             + "}, run interleaved, tformer first):")
-lines.append("")
-lines.append("```sh")
-cte = "" if env["BLAS_CORETYPE_ENV"] == "unset" else f"OPENBLAS_CORETYPE={env['BLAS_CORETYPE_ENV']} "
 defaults = {"SHAPES": "mini base", "THREADS": "1 2", "BATCH": "32", "SEQ": "64", "RUNS": "10", "WARMUP": "2"}
-ov = "".join(f"{k}={json.dumps(env[k]) if ' ' in env[k] else env[k]} " for k in defaults if env[k] != defaults[k])
-lines.append(f"{cte}{ov}BUILD_DIR={env['BUILD_DIR']} scripts/bench_bert_train.sh   # does all of the below")
-lines.extend(l for l in env["MODEL_CMDS"].splitlines() if l)
-lines.append(env["TF_EXAMPLE"])
-lines.append(env["PT_EXAMPLE"] + "   # runs both thread configs, each in a fresh process")
-lines.append("```")
-lines.append("")
-lines.append(f"Raw results: `{os.path.relpath(env['JSONL'])}` (JSON lines, not committed).")
+commands = [l for l in env["MODEL_CMDS"].splitlines() if l]
+commands += [env["TF_EXAMPLE"], env["PT_EXAMPLE"] + "   # runs both thread configs, each in a fresh process"]
+lines += br.commands_lines("Commands (MODEL per shape as below, T ∈ {" + ", ".join(env["THREADS"].split())
+                           + "}, run interleaved, tformer first):",
+                           "scripts/bench_bert_train.sh", defaults, commands, show_env=["OPENBLAS_CORETYPE"])
 print("\n".join(lines))
 EOF
-cat "$TABLE_MD"
-if [[ -z "${NO_WRITE:-}" ]]; then
-  bench_write_section "$OUT_MD" bench_bert_train "BERT training vs PyTorch (scripts/bench_bert_train.sh)" "$TABLE_MD"
-fi
+bench_publish bench_bert_train "BERT training vs PyTorch (scripts/bench_bert_train.sh)"

@@ -3,6 +3,7 @@
 
   /usr/bin/python3 tools/torch_bert_bench.py --model DIR [--batch 1] [--seq 128]
       [--threads T] [--runs 10] [--warmup 2] [--config all|torch1-blasT|torchT-blas1]
+      [--coretypes unset,SkylakeX]
 
 Builds a BertForSequenceClassification with Hugging Face's module structure
 and parameter names (separate query/key/value Linear, matmul, softmax,
@@ -19,8 +20,12 @@ by OPENBLAS_NUM_THREADS when the library loads. With --config all (default)
 the script re-runs itself once per configuration, with the environment set:
   torch1-blasT  torch.set_num_threads(1), OPENBLAS_NUM_THREADS=T
   torchT-blas1  torch.set_num_threads(T), OPENBLAS_NUM_THREADS=1
-(for T=1 these are the same and run once). One JSON line per configuration,
-then one with "config": "best" (the lower median) naming the winner in "best_of".
+(for T=1 these are the same and run once). With --coretypes (a comma list of
+OPENBLAS_CORETYPE values, "unset" for none) each thread configuration runs once
+per value; without it the environment's OPENBLAS_CORETYPE stands. One JSON line
+per run ("openblas_coretype" and "openblas_core", the kernels OpenBLAS picked,
+say which), then one with "config": "best" (the lowest median) naming the
+winner's thread configuration in "best_of" and keeping its other fields.
 """
 import argparse
 import json
@@ -35,20 +40,35 @@ import time
 ST_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}
 
 
-def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_parser(doc, batch, seq):
+    """The options of both PyTorch benchmarks (this one and
+    tools/torch_bert_train_bench.py), with their --batch and --seq defaults."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="directory with config.json and model.safetensors")
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--batch", type=int, default=batch)
+    p.add_argument("--seq", type=int, default=seq)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", choices=["all", "torch1-blasT", "torchT-blas1"], default="all")
+    return p
+
+
+def parse_common(p, argv):
+    """Parses argv and checks the common options' ranges."""
     a = p.parse_args(argv)
     if a.batch < 1 or a.seq < 2 or a.threads < 1 or a.runs < 1 or a.warmup < 0:
         p.error("need --batch >= 1, --seq >= 2, --threads >= 1, --runs >= 1, --warmup >= 0")
     return a
+
+
+def parse_args(argv):
+    p = common_parser(__doc__, batch=1, seq=128)
+    p.add_argument("--coretypes", default="",
+                   help="with --config all: run each configuration under each of these OPENBLAS_CORETYPE "
+                        "values (comma list; 'unset' removes the variable)")
+    return parse_common(p, argv)
 
 
 # ----------------------------------------------------------------- inputs
@@ -232,6 +252,23 @@ def build_model(cfg):
 
 # ----------------------------------------------------------------- runs
 
+def openblas_info():
+    """OPENBLAS_CORETYPE as this process has it and the kernel family the
+    loaded OpenBLAS picked (openblas_get_corename; None without OpenBLAS)."""
+    import ctypes
+    core = None
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            libs = sorted({l.split()[-1] for l in f if "libopenblas" in l.split()[-1]})
+        if libs:
+            lib = ctypes.CDLL(libs[0])
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            core = lib.openblas_get_corename().decode()
+    except (OSError, AttributeError, IndexError):
+        pass
+    return {"openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "openblas_core": core}
+
+
 def run_one(a, config):
     """Times the model in this process; the environment is already set."""
     import torch
@@ -263,6 +300,7 @@ def run_one(a, config):
     return {
         "engine": "pytorch", "torch_version": torch.__version__, "config": config,
         "torch_threads": torch_threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        **openblas_info(),
         "median_ms": round(med, 3), "min_ms": round(min(times), 3),
         "seq_per_s": round(a.batch / med * 1e3, 3),
         "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
@@ -272,23 +310,37 @@ def run_one(a, config):
     }
 
 
-def run_thread_configs(script, a, extra_args=()):
+def run_thread_configs(script, a, extra_args=(), coretypes=()):
     """Runs `script` once per thread configuration (torch 1 thread + OpenBLAS T,
     and torch T + OpenBLAS 1), each in a fresh process since OpenBLAS reads its
-    thread count at start-up; prints each result and then the fastest as "best"."""
+    thread count at start-up, and once per OPENBLAS_CORETYPE in `coretypes`
+    ("unset": none; empty: the environment's); prints each result and then the
+    fastest as "best"."""
     configs = ["torch1-blasT"] if a.threads == 1 else ["torch1-blasT", "torchT-blas1"]
     results = []
-    for config in configs:
+    for coretype, config in [(c, k) for c in (coretypes or [None]) for k in configs]:
         env = dict(os.environ)
         env["OPENBLAS_NUM_THREADS"] = str(a.threads if config == "torch1-blasT" else 1)
         env.pop("OMP_NUM_THREADS", None)
+        if coretype == "unset":
+            env.pop("OPENBLAS_CORETYPE", None)
+        elif coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
         cmd = [sys.executable, os.path.abspath(script), "--model", a.model, "--batch", str(a.batch),
                "--seq", str(a.seq), "--threads", str(a.threads), "--runs", str(a.runs),
                "--warmup", str(a.warmup), "--seed", str(a.seed), "--config", config, *extra_args]
-        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        if proc.returncode != 0 and coretype:
+            # One OPENBLAS_CORETYPE may not run on this CPU; the others still count.
+            print(f"{os.path.basename(script)}: {config} with OPENBLAS_CORETYPE={coretype} failed "
+                  f"(exit {proc.returncode}); left out", file=sys.stderr)
+            continue
+        proc.check_returncode()
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         results.append(r)
+    if not results:
+        raise SystemExit(f"{os.path.basename(script)}: no configuration ran")
     best = dict(min(results, key=lambda r: r["median_ms"]))
     best["best_of"] = best["config"]
     best["config"] = "best"
@@ -300,7 +352,7 @@ def main(argv):
     if a.config != "all":
         print(json.dumps(run_one(a, a.config)), flush=True)
         return
-    run_thread_configs(__file__, a)
+    run_thread_configs(__file__, a, coretypes=[c for c in a.coretypes.split(",") if c])
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ torchT-blas1 (torch.set_num_threads(T), OPENBLAS_NUM_THREADS=1), the same one
 for T=1. One JSON line per configuration, then one with "config": "best"
 (the lower median) naming the winner in "best_of".
 """
-import argparse
 import json
 import os
 import statistics
@@ -47,20 +46,11 @@ LR, WEIGHT_DECAY, MAX_GRAD_NORM = 1e-4, 0.01, 1.0
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="directory with config.json and model.safetensors")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--seq", type=int, default=64)
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--runs", type=int, default=10)
-    p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    from torch_bert_bench import common_parser, parse_common
+    p = common_parser(__doc__, batch=32, seq=64)
     p.add_argument("--dropout", type=float, default=None,
                    help="hidden and attention dropout (default: the config's two probabilities)")
-    p.add_argument("--config", choices=["all", "torch1-blasT", "torchT-blas1"], default="all")
-    a = p.parse_args(argv)
-    if a.batch < 1 or a.seq < 2 or a.threads < 1 or a.runs < 1 or a.warmup < 0:
-        p.error("need --batch >= 1, --seq >= 2, --threads >= 1, --runs >= 1, --warmup >= 0")
+    a = parse_common(p, argv)
     if a.dropout is not None and not 0 <= a.dropout < 1:
         p.error("--dropout must be in [0, 1)")
     return a
@@ -82,7 +72,7 @@ def run_one(a, config):
     import torch
     import torch.nn.functional as F
     from make_bert_training_fixture import forward
-    from torch_bert_bench import load_safetensors, make_ids, special_ids
+    from torch_bert_bench import load_safetensors, make_ids, openblas_info, special_ids
 
     torch_threads = 1 if config == "torch1-blasT" else a.threads
     torch.set_num_threads(torch_threads)
@@ -141,6 +131,7 @@ def run_one(a, config):
     return {
         "engine": "pytorch", "mode": "train", "torch_version": torch.__version__, "config": config,
         "torch_threads": torch_threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        **openblas_info(),
         "median_ms": round(med, 3), "min_ms": round(min(times), 3),
         "seq_per_s": round(a.batch / med * 1e3, 3),
         "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
