@@ -71,6 +71,20 @@ TEST_P(BertFixture, LogitsHiddenStatesAndPoolerMatchPyTorch) {
                "pair_logits");
 }
 
+TEST_P(BertFixture, ClassifierSkipsTheLastLayersNonClsRowsWithoutChangingAnyBit) {
+  // Without `hidden`, the last layer computes only the [CLS] rows; each of
+  // their elements is the same chain of operations as in the full pass.
+  const auto dir = fixtures_dir() / GetParam();
+  auto model = models::BertForSequenceClassification::from_pretrained(dir);
+  auto exp = load_json(dir / "expected.json");
+  Batch b = batch_from(exp["input_ids"], exp["token_type_ids"], exp["attention_mask"]);
+  const std::vector<float> fast = model.forward(b.inputs()).to_vector();
+  models::BertOutput hidden;
+  const std::vector<float> full = model.forward(b.inputs(), &hidden).to_vector();
+  EXPECT_EQ(hidden.last_hidden_state.shape(), Shape({b.batch, b.seq, model.config().hidden_size}));
+  EXPECT_EQ(fast, full);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, BertFixture, ::testing::Values("bert-tiny", "bert-small"),
                          [](const auto& info) {
                            std::string n = info.param;

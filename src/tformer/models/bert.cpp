@@ -212,6 +212,37 @@ void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq) const 
   output_norm_.forward(projected, hidden, tokens, hidden);
 }
 
+void BertLayer::forward_cls(BertActivations& act, int64_t batch, int64_t seq) const {
+  const BertConfig& cfg = *cfg_;
+  const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim();
+  float* hidden = act.hidden.data<float>();
+  float* qkv = act.qkv.data<float>();
+  float* context = act.context.data<float>();
+  float* projected = act.projected.data<float>();
+
+  // Every token's keys and values; only the [CLS] queries attend (Sq = 1).
+  qkv_.forward(hidden, tokens, qkv);
+  const int64_t row = 3 * h;
+  kernels::HeadsView q{qkv, seq * row, d, row}, k{qkv + h, seq * row, d, row},
+      v{qkv + 2 * h, seq * row, d, row}, out{context, h, d, h};
+  kernels::AttentionMask mask;
+  mask.data = act.key_mask.data<float>();
+  mask.batch_stride = seq;
+  kernels::attention({batch, cfg.num_attention_heads, 1, seq, d}, q, k, v, out,
+                     1.0f / std::sqrt(static_cast<float>(d)), mask);
+
+  // The [CLS] rows' residual, gathered to the front of hidden (row b from
+  // row b·seq: each source lies at or after its destination, and after every
+  // earlier destination, so copying in order is safe).
+  for (int64_t b = 1; b < batch; ++b) std::memcpy(hidden + b * h, hidden + b * seq * h, h * sizeof(float));
+  attention_output_.forward(context, batch, projected);
+  attention_norm_.forward(projected, hidden, batch, hidden);
+  float* inter = act.intermediate.data<float>();
+  intermediate_.forward(hidden, batch, inter, cfg.hidden_act);
+  output_.forward(inter, batch, projected);
+  output_norm_.forward(projected, hidden, batch, hidden);
+}
+
 // ---------------------------------------------------------------- pooler
 
 BertPooler BertPooler::load(const io::WeightView& vb, const BertConfig& cfg) {
@@ -252,7 +283,7 @@ BertModel BertModel::load(const io::WeightView& vb, const BertConfig& cfg) {
   return m;
 }
 
-BertOutput BertModel::forward(const BertInputs& in) const {
+BertOutput BertModel::forward(const BertInputs& in, bool cls_only) const {
   TF_CHECK(in.batch > 0 && in.seq > 0 && in.input_ids,
            "BERT forward: empty batch (" << in.batch << " × " << in.seq << ")");
   const BertConfig& cfg = *cfg_;
@@ -263,12 +294,15 @@ BertOutput BertModel::forward(const BertInputs& in) const {
     key_mask[i] = in.attention_mask ? static_cast<float>(in.attention_mask[i] != 0) : 1.0f;
 
   embeddings_.forward(in, act_.hidden.data<float>());
-  for (const BertLayer& layer : layers_) layer.forward(act_, in.batch, in.seq);
+  const size_t full_layers = cls_only ? layers_.size() - 1 : layers_.size();
+  for (size_t l = 0; l < full_layers; ++l) layers_[l].forward(act_, in.batch, in.seq);
+  if (cls_only) layers_.back().forward_cls(act_, in.batch, in.seq);
+  const int64_t out_seq = cls_only ? 1 : in.seq;
 
   ensure_capacity(pooled_, in.batch * h);
-  pooler_.forward(act_.hidden.data<float>(), in.batch, in.seq, pooled_.data<float>());
+  pooler_.forward(act_.hidden.data<float>(), in.batch, out_seq, pooled_.data<float>());
   BertOutput out;
-  out.last_hidden_state = act_.hidden.narrow(0, 0, tokens * h).reshape({in.batch, in.seq, h});
+  out.last_hidden_state = act_.hidden.narrow(0, 0, in.batch * out_seq * h).reshape({in.batch, out_seq, h});
   out.pooler_output = pooled_.narrow(0, 0, in.batch * h).reshape({in.batch, h});
   return out;
 }
@@ -316,7 +350,7 @@ BertForSequenceClassification BertForSequenceClassification::from_pretrained(
 }
 
 Tensor BertForSequenceClassification::forward(const BertInputs& in, BertOutput* hidden) const {
-  BertOutput out = bert_.forward(in);
+  BertOutput out = bert_.forward(in, /*cls_only=*/hidden == nullptr);
   Tensor logits = Tensor::empty({in.batch, config().num_labels()});
   classifier_.forward(out.pooler_output.data<float>(), in.batch, logits.data<float>());
   if (hidden) *hidden = out;

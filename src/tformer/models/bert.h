@@ -96,6 +96,10 @@ class BertLayer {
   static BertLayer load(const io::WeightView& vb, const BertConfig& cfg);
   // Updates act.hidden [batch·seq, hidden] in place.
   void forward(BertActivations& act, int64_t batch, int64_t seq) const;
+  // The same for the [CLS] rows only (a classifier's last layer: nothing
+  // else reaches the pooler). Keys and values still come from every token;
+  // act.hidden becomes [batch, hidden], row b = sequence b's [CLS].
+  void forward_cls(BertActivations& act, int64_t batch, int64_t seq) const;
   // Training: input and output [T, H] are distinct; `cache` keeps what
   // backward needs. key_mask [B, S].
   void forward_train(BertLayerCache& cache, const float* input, float* output, int64_t batch,
@@ -135,14 +139,16 @@ class BertPooler {
 };
 
 struct BertOutput {
-  Tensor last_hidden_state;  // [batch, seq, hidden], valid until the next forward
+  Tensor last_hidden_state;  // [batch, seq, hidden] ([batch, 1, hidden] with cls_only), valid until the next forward
   Tensor pooler_output;      // [batch, hidden]
 };
 
 class BertModel {
  public:
   static BertModel load(const io::WeightView& vb, const BertConfig& cfg);
-  BertOutput forward(const BertInputs& in) const;
+  // cls_only: the last layer computes the [CLS] rows only, which is all the
+  // pooler reads (sequence classification); last_hidden_state is then those rows.
+  BertOutput forward(const BertInputs& in, bool cls_only = false) const;
   const BertConfig& config() const { return *cfg_; }
 
   // Training forward: fills cache.hidden (the last is last_hidden_state).
@@ -181,7 +187,8 @@ class BertForSequenceClassification {
   // into `dir`, each atomically; tokenizer files are the caller's.
   void save_pretrained(const std::filesystem::path& dir);
 
-  // logits [batch, num_labels] (a fresh tensor); `hidden` receives BertModel's output if given.
+  // logits [batch, num_labels] (a fresh tensor); `hidden` receives BertModel's
+  // output if given (without it, the last layer runs for the [CLS] rows only).
   Tensor forward(const BertInputs& in, BertOutput* hidden = nullptr) const;
   const BertConfig& config() const { return bert_.config(); }
 
