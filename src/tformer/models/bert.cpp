@@ -351,10 +351,11 @@ BertForSequenceClassification BertForSequenceClassification::from_pretrained(
 
 Tensor BertForSequenceClassification::forward(const BertInputs& in, BertOutput* hidden) const {
   BertOutput out = bert_.forward(in, /*cls_only=*/hidden == nullptr);
-  Tensor logits = Tensor::empty({in.batch, config().num_labels()});
-  classifier_.forward(out.pooler_output.data<float>(), in.batch, logits.data<float>());
+  const int64_t labels = config().num_labels();
+  ensure_capacity(logits_, in.batch * labels);
+  classifier_.forward(out.pooler_output.data<float>(), in.batch, logits_.data<float>());
   if (hidden) *hidden = out;
-  return logits;
+  return logits_.narrow(0, 0, in.batch * labels).reshape({in.batch, labels});
 }
 
 }  // namespace tformer::models

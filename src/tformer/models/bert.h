@@ -187,8 +187,10 @@ class BertForSequenceClassification {
   // into `dir`, each atomically; tokenizer files are the caller's.
   void save_pretrained(const std::filesystem::path& dir);
 
-  // logits [batch, num_labels] (a fresh tensor); `hidden` receives BertModel's
-  // output if given (without it, the last layer runs for the [CLS] rows only).
+  // logits [batch, num_labels], valid until the next forward (a view of a
+  // buffer the model keeps, so that a forward allocates nothing); `hidden`
+  // receives BertModel's output if given (without it, the last layer runs
+  // for the [CLS] rows only).
   Tensor forward(const BertInputs& in, BertOutput* hidden = nullptr) const;
   const BertConfig& config() const { return bert_.config(); }
 
@@ -204,6 +206,7 @@ class BertForSequenceClassification {
   const Tensor& logits() const { return cache_.logits; }
 
  private:
+  mutable Tensor logits_;
   BertTrainingCache cache_;
   BertModel bert_;
   nn::Linear classifier_;

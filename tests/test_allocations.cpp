@@ -1,0 +1,80 @@
+// No heap allocation in the steady-state forward pass: global operator new is
+// counted (from any thread) while a scope is open, and repeated forwards of
+// a shape already seen must not call it at all.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "test_util.h"
+#include "tformer/core/thread_pool.h"
+#include "tformer/models/bert.h"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<int64_t> allocations{0};
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                                              : std::malloc(n ? n : 1);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+// Counts the allocations made while `fn` runs.
+template <class Fn>
+int64_t allocations_during(Fn&& fn) {
+  allocations = 0;
+  counting = true;
+  fn();
+  counting = false;
+  return allocations.load();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace tformer;
+
+TEST(Allocations, TheCounterSeesAllocations) {
+  EXPECT_GE(allocations_during([] { delete new int(7); }), 1);
+}
+
+TEST(Allocations, RepeatedForwardsAllocateNothing) {
+  auto model = models::BertForSequenceClassification::from_pretrained(tformer::testing::fixtures_dir() / "bert-small");
+  const int64_t batch = 3, seq = 21;
+  std::vector<int32_t> ids(batch * seq), types(batch * seq, 0), mask(batch * seq, 1);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(1000 + 37 * i % 5000);
+  for (int64_t j = 15; j < seq; ++j) mask[2 * seq + j] = 0;  // padding in the last sequence
+  const models::BertInputs in{batch, seq, ids.data(), types.data(), mask.data()};
+  for (int threads : {1, 2}) {
+    ThreadPool::set_num_threads(threads);
+    models::BertOutput hidden;
+    model.forward(in);  // first calls of this shape size the buffers
+    model.forward(in, &hidden);
+    EXPECT_EQ(allocations_during([&] {
+                for (int i = 0; i < 3; ++i) {
+                  model.forward(in);
+                  model.forward(in, &hidden);
+                }
+              }),
+              0)
+        << threads << " thread(s)";
+    // A smaller batch reuses the same buffers.
+    EXPECT_EQ(allocations_during([&] { model.forward({1, seq, ids.data(), types.data(), mask.data()}); }), 0);
+  }
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+}
