@@ -10,6 +10,7 @@
 
 #include "test_util.h"
 #include "tformer/core/cpu.h"
+#include "tformer/core/dtype.h"
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/gemm.h"
 
@@ -154,6 +155,31 @@ TEST(Gemm, PackedBGivesTheSameBitsAsPackingPerCall) {
         EXPECT_EQ(p.run([&](const GemmArgs& g) { gemm(g, packed); }),
                   p.run([&](const GemmArgs& g) { gemm(g, isa); }))
             << isa_name(isa) << " " << p.name();
+      }
+}
+
+TEST(Gemm, Bf16PackedBMatchesTheProductOfRoundedOperands) {
+  // With AVX512-BF16 both operands are rounded to bf16 and the products summed
+  // in fp32; elsewhere the weights are rounded and A stays fp32. Odd K checks
+  // the zero padding of the last bf16 pair.
+  auto round_bf16 = [](std::vector<float> v) {
+    for (float& x : v) x = bf16_to_f32(f32_to_bf16(x));
+    return v;
+  };
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes)
+      for (int tb = 0; tb < 2; ++tb) {
+        Problem p(false, tb, s[0], s[1], s[2], 41, /*pad=*/1);
+        p.alpha = 0.5f;
+        p.beta = tb ? 1.0f : 0.0f;
+        const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, GemmFormat::BF16);
+        const bool bf16_kernel = isa == Isa::Avx512 && cpu_supports_avx512_bf16();
+        EXPECT_EQ(packed.format(), bf16_kernel ? GemmFormat::BF16 : GemmFormat::F32);
+        Problem rounded = p;
+        rounded.b = round_bf16(p.b);
+        if (bf16_kernel) rounded.a = round_bf16(p.a);  // alpha = 0.5 is exact in bf16
+        expect_close(p.run([&](const GemmArgs& g) { gemm(g, packed); }), rounded.reference(), 1e-4, 1e-4,
+                     std::string(isa_name(isa)) + " bf16 " + p.name());
       }
 }
 

@@ -98,6 +98,7 @@ void run_bench(BenchArgs a) {
 
   const auto t_load = Clock::now();
   auto model = models::BertForSequenceClassification::from_pretrained(dir);
+  model.set_weight_format(parse_dtype(a.dtype));
   const double load_ms = ms_since(t_load);
   const models::BertConfig& cfg = model.config();
 
@@ -138,7 +139,7 @@ void run_bench(BenchArgs a) {
     nlohmann::json j = {{"median_ms", med},     {"min_ms", best},
                         {"load_ms", load_ms},   {"batch", a.batch},
                         {"seq", a.seq},         {"threads", threads},
-                        {"dtype", "fp32"},      {"runs", a.runs},
+                        {"dtype", a.dtype.empty() ? "fp32" : a.dtype}, {"runs", a.runs},
                         {"warmup", a.warmup},   {"model", dir.string()},
                         {"seq_per_s", seq_per_s}, {"gflop_per_seq", gflop},
                         {"gflops", gflops},     {"isa", std::string(isa_name(active_isa()))},
@@ -188,6 +189,7 @@ void register_bench(CLI::App& app) {
                   "with --train: dropout probability, hidden and attention (default: the config's "
                   "hidden_dropout_prob and attention_probs_dropout_prob)")
       ->check(CLI::Range(0.0, 0.999));
+  add_dtype_option(*cmd, args->dtype);
   cmd->add_option("--gemm", args->gemm,
                   "time one Linear GEMM instead, C[M,N] = A[M,K] . W^T with W packed (e.g. 128x768x3072)")
       ->excludes("--train")
@@ -196,6 +198,7 @@ void register_bench(CLI::App& app) {
                 "one JSON object: median_ms, min_ms, load_ms, batch, seq, threads, dtype, runs, model, ...");
   cmd->callback([args] {
     TF_CHECK(args->train || args->dropout < 0, "--dropout applies only with --train");
+    TF_CHECK(!args->train || args->dtype.empty() || args->dtype == "fp32", "--train runs in fp32 only");
     if (!args->gemm.empty()) bench::run_bench_gemm(*args);
     else if (args->train) bench::run_bench_train(*args);
     else run_bench(*args);

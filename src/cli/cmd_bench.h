@@ -27,6 +27,7 @@ struct BenchArgs {
   bool train = false;
   float dropout = -1;  // --train: hidden and attention dropout; < 0: the config's probabilities
   std::string gemm;    // --gemm MxNxK: time one packed-weight GEMM instead of a model
+  std::string dtype;   // --dtype: fp32 (default) or bf16, forward passes and --gemm
 };
 
 using Clock = std::chrono::steady_clock;

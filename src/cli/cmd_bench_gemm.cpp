@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cmd_bench.h"
+#include "cli/common.h"
 #include "tformer/core/cpu.h"
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
@@ -49,8 +50,10 @@ void run_bench_gemm(const BenchArgs& a) {
   const GemmShape s = parse_shape(a.gemm);
   if (a.threads > 0) ThreadPool::set_num_threads(a.threads);
   const int threads = ThreadPool::global().num_threads();
+  const kernels::GemmFormat format = parse_dtype(a.dtype);
+  const std::string dtype = a.dtype.empty() ? "fp32" : a.dtype;
 
-  const int64_t weight_bytes = s.n * s.k * 4;
+  const int64_t weight_bytes = s.n * s.k * (format == kernels::GemmFormat::BF16 ? 2 : 4);
   const int64_t copies = std::clamp<int64_t>((256ll << 20) / weight_bytes + 1, 1, 4096);
   std::mt19937 rng(static_cast<uint32_t>(a.seed));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -60,7 +63,7 @@ void run_bench_gemm(const BenchArgs& a) {
   std::vector<kernels::PackedB> weights;
   weights.reserve(static_cast<size_t>(copies));
   for (int64_t i = 0; i < copies; ++i)
-    weights.push_back(kernels::PackedB::pack(w.data(), s.k, /*trans_b=*/true, s.k, s.n));
+    weights.push_back(kernels::PackedB::pack(w.data(), s.k, /*trans_b=*/true, s.k, s.n, active_isa(), format));
   std::vector<float>().swap(w);
 
   // Each timed run is one pass over all copies; per-call time is its mean.
@@ -79,15 +82,16 @@ void run_bench_gemm(const BenchArgs& a) {
 
   if (a.json) {
     nlohmann::json j = {{"mode", "gemm"},     {"m", s.m},         {"n", s.n},
-                        {"k", s.k},           {"threads", threads}, {"dtype", "fp32"},
+                        {"k", s.k},           {"threads", threads}, {"dtype", dtype},
                         {"isa", isa},         {"gemm", kernels::gemm_backend()},
                         {"median_ms", med},   {"min_ms", best},   {"gflops", gflops},
                         {"weight_gbps", gbps}, {"weight_copies", copies}, {"runs", a.runs}};
     std::cout << j.dump() << '\n';
   } else {
-    std::printf("gemm        C[%lld,%lld] = A[%lld,%lld] . W^T, W packed, fp32, %d thread%s, %s\n",
+    std::printf("gemm        C[%lld,%lld] = A[%lld,%lld] . W^T, W packed, %s, %d thread%s, %s\n",
                 static_cast<long long>(s.m), static_cast<long long>(s.n), static_cast<long long>(s.m),
-                static_cast<long long>(s.k), threads, threads == 1 ? "" : "s", kernels::gemm_backend().c_str());
+                static_cast<long long>(s.k), dtype.c_str(), threads, threads == 1 ? "" : "s",
+                kernels::gemm_backend().c_str());
     std::printf("latency     median %.4f ms, min %.4f ms per call (%d passes over %lld weight copies)\n", med,
                 best, a.runs, static_cast<long long>(copies));
     std::printf("throughput  %.1f GFLOP/s, weights streamed at %.1f GB/s\n", gflops, gbps);

@@ -16,12 +16,14 @@ struct ClassifyArgs {
   size_t batch_size = 8;
   size_t max_length = 0;
   int threads = 0;
+  std::string dtype;
   std::vector<std::string> texts;
 };
 
 void run_classify(const ClassifyArgs& a) {
   apply_threads(a.threads);
   auto pipeline = pipelines::TextClassificationPipeline::from_pretrained(resolve_model_dir(a.model));
+  pipeline.set_weight_format(parse_dtype(a.dtype));
   std::vector<std::string> texts = a.texts.empty() ? read_stdin_lines() : a.texts;
   pipelines::ClassificationOptions opt;
   opt.batch_size = a.batch_size;
@@ -54,6 +56,7 @@ void register_classify(CLI::App& app) {
                   "truncate to this many tokens (default: the tokenizer's model_max_length, at most max_position_embeddings)")
       ->check(CLI::Range(2, 1 << 20));
   add_threads_option(*cmd, args->threads);
+  add_dtype_option(*cmd, args->dtype);
   cmd->add_option("texts", args->texts, "texts to classify");
   cmd->callback([args] { run_classify(*args); });
 }

@@ -20,6 +20,7 @@ struct EvalArgs {
   size_t batch_size = 32;
   size_t max_length = 0;
   int threads = 0;
+  std::string dtype;
 };
 
 void print_table(const train::ClassificationMetrics& m, const std::vector<std::string>& labels) {
@@ -41,7 +42,8 @@ void print_table(const train::ClassificationMetrics& m, const std::vector<std::s
 
 void run_eval(const EvalArgs& a) {
   apply_threads(a.threads);
-  const train::FineTuningModel m = train::load_pretrained_for_fine_tuning(resolve_model_dir(a.model));
+  train::FineTuningModel m = train::load_pretrained_for_fine_tuning(resolve_model_dir(a.model));
+  m.model.set_weight_format(parse_dtype(a.dtype));
   const models::BertConfig& config = m.model.config();
   const train::Dataset data = train::read_dataset(a.data, train::dataset_options_for(config, false));
   const size_t max_length = a.max_length ? a.max_length
@@ -70,6 +72,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--max-length", args->max_length,
                   "truncate to this many tokens (default: the tokenizer's model_max_length)")
       ->check(CLI::Range(2, 1 << 20));
+  add_dtype_option(*cmd, args->dtype);
   add_threads_option(*cmd, args->threads);
   cmd->callback([args] { run_eval(*args); });
 }

@@ -36,6 +36,18 @@ void apply_threads(int threads) {
   if (threads > 0) ThreadPool::set_num_threads(threads);
 }
 
+void add_dtype_option(CLI::App& cmd, std::string& dtype) {
+  cmd.add_option("--dtype", dtype,
+                 "compute dtype of the Linear layers: fp32 (default), bf16 (bf16 weights and products, fp32 sums)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+}
+
+kernels::GemmFormat parse_dtype(const std::string& dtype) {
+  if (dtype.empty() || dtype == "fp32") return kernels::GemmFormat::F32;
+  if (dtype == "bf16") return kernels::GemmFormat::BF16;
+  TF_FAIL("--dtype " << dtype << ": not available yet (fp32 and bf16 are)");
+}
+
 ProgressLine::ProgressLine(std::string what)
     : what_(std::move(what)), start_(std::chrono::steady_clock::now()), tty_(isatty(2) != 0) {}
 

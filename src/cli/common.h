@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tformer/kernels/gemm.h"
+
 namespace tformer::cli {
 
 // `model` as given, or the bundled default model when empty ($TFORMER_MODEL,
@@ -18,6 +20,10 @@ std::vector<std::string> read_stdin_lines();
 
 void add_threads_option(CLI::App& cmd, int& threads);
 void apply_threads(int threads);  // 0 = all cores
+
+// --dtype fp32|bf16|int8: the format the model's Linear layers compute in.
+void add_dtype_option(CLI::App& cmd, std::string& dtype);
+kernels::GemmFormat parse_dtype(const std::string& dtype);
 
 // A progress line on stderr, redrawn in place, shown only when stderr is a
 // terminal and the work takes more than a moment.

@@ -11,5 +11,7 @@ enum class Isa { Generic, Avx2, Avx512 };
 Isa active_isa();
 std::string_view isa_name(Isa isa);
 bool cpu_supports(Isa isa);
+// AVX512-BF16 (vdpbf16ps), on top of Isa::Avx512: tformer's bf16 GEMM.
+bool cpu_supports_avx512_bf16();
 
 }  // namespace tformer

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tformer/core/dtype.h"
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/gemm_kernels.h"
@@ -19,9 +20,14 @@ using detail::GemmMicroKernel;
 // MC and NC are multiples of every kernel's MR and NR.
 constexpr int64_t kKc = 256, kMc = 144, kNc = 768;
 
-const GemmMicroKernel& micro_kernel(Isa isa) {
+const GemmMicroKernel& micro_kernel(Isa isa, GemmFormat format = GemmFormat::F32) {
   // Each kernel is fetched only once its ISA is known to be supported: its
   // translation unit may use that ISA's instructions anywhere.
+  if (format == GemmFormat::BF16) {
+    TF_CHECK(isa == Isa::Avx512 && cpu_supports_avx512_bf16(), "gemm: bf16 kernels need AVX512-BF16");
+    static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512_bf16();
+    return k;
+  }
   switch (isa) {
     case Isa::Avx512: {
       TF_CHECK(cpu_supports(Isa::Avx512), "gemm: this CPU has no AVX-512");
@@ -40,51 +46,78 @@ const GemmMicroKernel& micro_kernel(Isa isa) {
   return k;
 }
 
-// A per-thread, 64-byte-aligned buffer of at least n floats that only grows.
-float* aligned_scratch(std::vector<float>& buffer, int64_t n) {
+// A per-thread, 64-byte-aligned buffer of at least n words that only grows.
+uint32_t* aligned_scratch(std::vector<uint32_t>& buffer, int64_t n) {
   if (static_cast<int64_t>(buffer.size()) < n + 16) buffer.resize(n + 16);
   const auto p = reinterpret_cast<uintptr_t>(buffer.data());
-  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+  return reinterpret_cast<uint32_t*>((p + 63) & ~uintptr_t(63));
+}
+
+uint32_t f32_bits(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  return u;
+}
+
+// One packed word from the values of k and k + 1 (the second absent past K).
+uint32_t pack_word(GemmFormat format, float v0, float v1) {
+  if (format == GemmFormat::F32) return f32_bits(v0);
+  return uint32_t(f32_to_bf16(v0)) | uint32_t(f32_to_bf16(v1)) << 16;  // k in the low half
 }
 
 // Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
-// at dst + p·mr·kc holds kc steps of mr floats, rows past mc zero.
-void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int mr, float* dst) {
+// at dst + p·mr·steps holds `steps` words for each of mr rows, rows past mc zero.
+void pack_a(const GemmArgs& g, GemmFormat format, int kpw, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
+            int mr, uint32_t* dst) {
+  const int64_t steps = (kc + kpw - 1) / kpw;
+  auto at = [&](int64_t i, int64_t k) {  // alpha · op(A)(i, k), 0 past kc
+    if (k >= kc) return 0.0f;
+    return g.alpha * (g.trans_a ? g.a[(pc + k) * g.lda + i] : g.a[i * g.lda + pc + k]);
+  };
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - p0);
-    float* d = dst + p0 * kc;
-    if (rows < mr) std::memset(d, 0, sizeof(float) * kc * mr);
-    if (g.trans_a) {  // A stored [K, M]: each k step reads `rows` consecutive floats
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = g.a + (pc + k) * g.lda + ic + p0;
-        for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = g.alpha * src[r];
-      }
-    } else {
+    uint32_t* d = dst + p0 * steps;
+    if (rows < mr) std::memset(d, 0, sizeof(uint32_t) * steps * mr);
+    if (!g.trans_a) {  // the common cases, rows of A contiguous, without per-element checks
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = g.a + (ic + p0 + r) * g.lda + pc;
-        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = g.alpha * src[k];
+        if (format == GemmFormat::F32) {
+          for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = f32_bits(g.alpha * src[k]);
+        } else {
+          for (int64_t s = 0; s < kc / 2; ++s)
+            d[s * mr + r] = pack_word(format, g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
+          if (kc % 2) d[(kc / 2) * mr + r] = pack_word(format, g.alpha * src[kc - 1], 0.0f);
+        }
       }
+      continue;
     }
+    for (int64_t s = 0; s < steps; ++s)
+      for (int64_t r = 0; r < rows; ++r)
+        d[s * mr + r] = pack_word(format, at(ic + p0 + r, s * kpw), at(ic + p0 + r, s * kpw + 1));
   }
 }
 
 // Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
-// dst + p·panel_stride holds kc rows of nr floats, columns past nc zero.
-void pack_b(const float* b, int64_t ldb, bool trans_b, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
-            int nr, int64_t panel_stride, float* dst) {
+// dst + p·panel_stride holds `steps` words for each of nr columns, columns
+// past nc zero.
+void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kpw, int64_t pc, int64_t kc,
+            int64_t jc, int64_t nc, int nr, int64_t panel_stride, uint32_t* dst) {
+  const int64_t steps = (kc + kpw - 1) / kpw;
+  auto at = [&](int64_t k, int64_t j) {  // op(B)(pc + k, j), 0 past kc
+    if (k >= kc) return 0.0f;
+    return trans_b ? b[j * ldb + pc + k] : b[(pc + k) * ldb + j];
+  };
   for (int64_t p0 = 0; p0 < nc; p0 += nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - p0);
-    float* d = dst + (p0 / nr) * panel_stride;
-    if (cols < nr) std::memset(d, 0, sizeof(float) * kc * nr);
-    if (trans_b) {  // B stored [N, K]: each column is a contiguous run of k
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* src = b + (jc + p0 + c) * ldb + pc;
-        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
+    uint32_t* d = dst + (p0 / nr) * panel_stride;
+    if (cols < nr) std::memset(d, 0, sizeof(uint32_t) * steps * nr);
+    if (format == GemmFormat::F32 && !trans_b) {  // rows of B are contiguous runs of a panel's columns
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
+      continue;
     }
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t s = 0; s < steps; ++s)
+        d[s * nr + c] = pack_word(format, at(s * kpw, jc + p0 + c), at(s * kpw + 1, jc + p0 + c));
   }
 }
 
@@ -102,35 +135,37 @@ void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_
 // the kernel's NR. With `packed`, op(B) comes from it instead of g.b.
 void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
                 int64_t n0, int64_t n1) {
-  thread_local std::vector<float> a_buffer, b_buffer;
-  const int mr = uk.mr, nr = uk.nr;
-  float* a_block = aligned_scratch(a_buffer, kMc * kKc);
-  float* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
+  thread_local std::vector<uint32_t> a_buffer, b_buffer;
+  const int mr = uk.mr, nr = uk.nr, kpw = uk.k_per_step;
+  const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
+  uint32_t* a_block = aligned_scratch(a_buffer, kMc * kKc);
+  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
   for (int64_t jc = n0; jc < n1; jc += kNc) {
     const int64_t nc = std::min(kNc, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += kKc) {
-      const int64_t kc = std::min(kKc, g.k - pc);
+    for (int64_t pc = 0; pc < g.k; pc += kKc) {  // kKc is a multiple of every k_per_step
+      const int64_t kc = std::min(kKc, g.k - pc), steps = (kc + kpw - 1) / kpw;
       const bool accumulate = pc > 0 || g.beta != 0.0f;
       const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);
-      const float* b_block;
+      const uint32_t* b_block;
       int64_t panel_stride;
       if (packed) {
-        b_block = packed->panel(jc / nr) + pc * nr;
-        panel_stride = packed->k() * nr;
+        b_block = packed->panel(jc / nr, pc);
+        panel_stride = packed->panel_stride();
       } else {
-        pack_b(g.b, g.ldb, g.trans_b, pc, kc, jc, nc, nr, kc * nr, b_scratch);
+        pack_b(g.b, g.ldb, g.trans_b, format, kpw, pc, kc, jc, nc, nr, steps * nr, b_scratch);
         b_block = b_scratch;
-        panel_stride = kc * nr;
+        panel_stride = steps * nr;
       }
       for (int64_t ic = m0; ic < m1; ic += kMc) {
         const int64_t mc = std::min(kMc, m1 - ic);
-        pack_a(g, ic, mc, pc, kc, mr, a_block);
+        pack_a(g, format, kpw, ic, mc, pc, kc, mr, a_block);
         for (int64_t ir = 0; ir < mc; ir += mr)
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
                       cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            uk.run(kc, a_block + ir * kc, b_block + (jr / nr) * panel_stride, c, g.ldc, rows, cols, accumulate);
+            uk.run(steps, a_block + ir * steps, b_block + (jr / nr) * panel_stride, c, g.ldc, rows, cols,
+                   accumulate);
             if (epilogue) finish_tile(g, c, rows, cols, jc + jr);
           }
       }
@@ -182,22 +217,44 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
 
 }  // namespace
 
-PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa) {
+PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
+                      GemmFormat format) {
   TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
-  const GemmMicroKernel& uk = micro_kernel(isa);
+  // Without vdpbf16ps, bf16 weights are rounded to bf16 and computed in fp32.
+  const bool rounded_f32 = format == GemmFormat::BF16 && !(isa == Isa::Avx512 && cpu_supports_avx512_bf16());
+  const GemmFormat packed_format = rounded_f32 ? GemmFormat::F32 : format;
+  const GemmMicroKernel& uk = micro_kernel(isa, packed_format);
   PackedB p;
   p.k_ = k;
   p.n_ = n;
   p.nr_ = uk.nr;
+  p.k_per_word_ = uk.k_per_step;
   p.isa_ = isa;
-  const int64_t panels = (n + uk.nr - 1) / uk.nr;
-  p.data_ = Tensor::empty({panels * k * uk.nr});
-  float* dst = p.data_.data<float>();
+  p.format_ = packed_format;
+  const int64_t panels = (n + uk.nr - 1) / uk.nr, steps = (k + uk.k_per_step - 1) / uk.k_per_step;
+  p.words_per_panel_ = steps * uk.nr;
+  p.data_ = Tensor::empty({panels * p.words_per_panel_}, DType::I32);
+  uint32_t* dst = p.data_.data<uint32_t>();
+  std::vector<float> rounded;
+  if (rounded_f32) {  // the bf16 values of op(B), as a dense [K, N]
+    rounded.resize(k * n);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        rounded[kk * n + j] = bf16_to_f32(f32_to_bf16(trans_b ? b[j * ldb + kk] : b[kk * ldb + j]));
+    b = rounded.data();
+    ldb = n;
+    trans_b = false;
+  }
   parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
     const int64_t cols = std::min(n, p1 * uk.nr) - p0 * uk.nr;
-    pack_b(b, ldb, trans_b, 0, k, p0 * uk.nr, cols, uk.nr, k * uk.nr, dst + p0 * k * uk.nr);
+    pack_b(b, ldb, trans_b, packed_format, uk.k_per_step, 0, k, p0 * uk.nr, cols, uk.nr, p.words_per_panel_,
+           dst + p0 * p.words_per_panel_);
   });
   return p;
+}
+
+const uint32_t* PackedB::panel(int64_t p, int64_t k) const {
+  return data_.data<uint32_t>() + p * words_per_panel_ + k / k_per_word_ * nr_;
 }
 
 void gemm(const GemmArgs& g) { run_gemm(g, micro_kernel(active_isa()), nullptr, true); }
@@ -210,7 +267,7 @@ void gemm(const GemmArgs& args, const PackedB& b) {
   g.b = nullptr;
   g.k = b.k();
   g.n = b.n();
-  run_gemm(g, micro_kernel(b.isa()), &b, true);
+  run_gemm(g, micro_kernel(b.isa(), b.format()), &b, true);
 }
 
 std::string gemm_backend() {

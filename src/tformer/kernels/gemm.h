@@ -8,6 +8,10 @@
 // (gemm_kernels.h: AVX-512, AVX2 or portable, chosen at run time, see
 // core/cpu.h) computes each tile. A B that is used many times (a Linear
 // layer's weight) can be packed once (PackedB) so that each call packs only A.
+// A packed B may also be bf16 (GemmFormat::BF16): A is then rounded to bf16
+// as it is packed and pairs of products accumulate in fp32 (vdpbf16ps), as
+// PyTorch's bf16 matmuls do; on CPUs without AVX512-BF16 the weights are
+// rounded to bf16 but kept as fp32, and the product runs in fp32.
 //
 // `gemm` splits the output's tiles over tformer's thread pool; `gemm_serial`
 // runs on the calling thread (for callers that already parallelise, e.g. over
@@ -42,25 +46,32 @@ struct GemmArgs {
   std::optional<Activation> activation;
 };
 
-// op(B) [K, N] packed for one ISA's micro-kernel: panels of NR columns, each
-// K × NR row-major (zero-padded past N). Packing costs a copy of B.
+enum class GemmFormat { F32, BF16 };
+
+// op(B) [K, N] packed for one micro-kernel: panels of NR columns, each a
+// column-interleaved run of 4-byte words over k (one fp32, or a bf16 pair of
+// k and k + 1), zero-padded past N and K. Packing costs a copy of B.
 class PackedB {
  public:
   PackedB() = default;
   // op(B) from b, ldb and trans_b as in GemmArgs.
   static PackedB pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
-                      Isa isa = active_isa());
+                      Isa isa = active_isa(), GemmFormat format = GemmFormat::F32);
   bool empty() const { return n_ == 0; }
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
   Isa isa() const { return isa_; }
-  // Panel p's k-th row of NR floats.
-  const float* panel(int64_t p) const { return data_.data<float>() + p * k_ * nr_; }
+  // The format the kernels compute in (BF16 only where the CPU has AVX512-BF16).
+  GemmFormat format() const { return format_; }
+  // Panel p, from its k-th value (k a multiple of the format's k per word).
+  const uint32_t* panel(int64_t p, int64_t k = 0) const;
+  int64_t panel_stride() const { return words_per_panel_; }  // words from one panel to the next
 
  private:
-  int64_t k_ = 0, n_ = 0;
-  int nr_ = 0;
+  int64_t k_ = 0, n_ = 0, words_per_panel_ = 0;
+  int nr_ = 0, k_per_word_ = 1;
   Isa isa_ = Isa::Generic;
+  GemmFormat format_ = GemmFormat::F32;
   Tensor data_;
 };
 

@@ -44,8 +44,10 @@ void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int
   }
 }
 
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
-                  bool accumulate) {
+void micro_kernel(int64_t kc, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
+                  int cols, bool accumulate) {
+  const float* a = static_cast<const float*>(packed_a);
+  const float* b = static_cast<const float*>(packed_b);
   switch (rows) {
     case 1: return tile<1>(kc, a, b, c, ldc, cols, accumulate);
     case 2: return tile<2>(kc, a, b, c, ldc, cols, accumulate);
@@ -57,6 +59,6 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
 }
 }  // namespace
 
-GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, micro_kernel}; }
+GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, 1, micro_kernel}; }
 
 }  // namespace tformer::kernels::detail

@@ -8,8 +8,10 @@ namespace tformer::kernels::detail {
 namespace {
 constexpr int kMr = 4, kNr = 16;
 
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
-                  bool accumulate) {
+void micro_kernel(int64_t kc, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
+                  int cols, bool accumulate) {
+  const float* a = static_cast<const float*>(packed_a);
+  const float* b = static_cast<const float*>(packed_b);
   float acc[kMr][kNr] = {};
   if (accumulate)
     for (int i = 0; i < rows; ++i)
@@ -25,6 +27,6 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
 }
 }  // namespace
 
-GemmMicroKernel gemm_micro_kernel_generic() { return {kMr, kNr, micro_kernel}; }
+GemmMicroKernel gemm_micro_kernel_generic() { return {kMr, kNr, 1, micro_kernel}; }
 
 }  // namespace tformer::kernels::detail

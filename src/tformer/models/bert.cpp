@@ -212,6 +212,14 @@ void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq) const 
   output_norm_.forward(projected, hidden, tokens, hidden);
 }
 
+void BertLayer::set_weight_format(kernels::GemmFormat format) {
+  for (nn::Linear* l : {&qkv_, &attention_output_, &intermediate_, &output_}) l->set_weight_format(format);
+}
+
+void BertModel::set_weight_format(kernels::GemmFormat format) {
+  for (BertLayer& l : layers_) l.set_weight_format(format);
+}
+
 void BertLayer::forward_cls(BertActivations& act, int64_t batch, int64_t seq) const {
   const BertConfig& cfg = *cfg_;
   const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim();

@@ -96,6 +96,7 @@ class BertLayer {
   static BertLayer load(const io::WeightView& vb, const BertConfig& cfg);
   // Updates act.hidden [batch·seq, hidden] in place.
   void forward(BertActivations& act, int64_t batch, int64_t seq) const;
+  void set_weight_format(kernels::GemmFormat format);
   // The same for the [CLS] rows only (a classifier's last layer: nothing
   // else reaches the pooler). Keys and values still come from every token;
   // act.hidden becomes [batch, hidden], row b = sequence b's [CLS].
@@ -149,6 +150,10 @@ class BertModel {
   // cls_only: the last layer computes the [CLS] rows only, which is all the
   // pooler reads (sequence classification); last_hidden_state is then those rows.
   BertOutput forward(const BertInputs& in, bool cls_only = false) const;
+  // The encoder layers' Linears compute in `format` (BF16: bf16 weights and
+  // products with fp32 sums; the embeddings, pooler and classifier, under
+  // 1 % of the FLOPs, stay fp32). Inference only.
+  void set_weight_format(kernels::GemmFormat format);
   const BertConfig& config() const { return *cfg_; }
 
   // Training forward: fills cache.hidden (the last is last_hidden_state).
@@ -193,6 +198,8 @@ class BertForSequenceClassification {
   // for the [CLS] rows only).
   Tensor forward(const BertInputs& in, BertOutput* hidden = nullptr) const;
   const BertConfig& config() const { return bert_.config(); }
+  // See BertModel::set_weight_format.
+  void set_weight_format(kernels::GemmFormat format) { bert_.set_weight_format(format); }
 
   // Training. enable_grad allocates a zeroed gradient for every parameter.
   void enable_grad();

@@ -13,9 +13,14 @@ Linear Linear::load(const io::WeightView& vb, int64_t in_features, int64_t out_f
   return l;
 }
 
-void Linear::pack() {
+void Linear::pack(kernels::GemmFormat format) {
   packed_ = kernels::PackedB::pack(weight_.value.data<float>(), in_features(), /*trans_b=*/true, in_features(),
-                                   out_features());
+                                   out_features(), active_isa(), format);
+}
+
+void Linear::set_weight_format(kernels::GemmFormat format) {
+  TF_CHECK(!weight_.grad.defined(), "'" << weight_.name << "': weight formats are for inference, not training");
+  pack(format);
 }
 
 Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {

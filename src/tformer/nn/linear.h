@@ -40,6 +40,9 @@ class Linear {
   void backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy, float* dx,
                         int64_t dx_stride);
 
+  // Repacks the weight for the GEMM in `format` (BF16: bf16 weights, see
+  // kernels/gemm.h). Inference only: training keeps fp32 weights unpacked.
+  void set_weight_format(kernels::GemmFormat format);
   // Allocates zeroed gradients (training).
   void enable_grad();
   // Makes this part's gradients views of rows [row, row + out) of `fused`'s
@@ -53,7 +56,7 @@ class Linear {
   void parameters(ParameterList& out);
 
  private:
-  void pack();
+  void pack(kernels::GemmFormat format = kernels::GemmFormat::F32);
 
   Parameter weight_, bias_;
   kernels::PackedB packed_;  // empty while training

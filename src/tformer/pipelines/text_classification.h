@@ -45,6 +45,8 @@ class TextClassificationPipeline {
 
   const tokenizers::BertTokenizer& tokenizer() const { return tokenizer_; }
   const models::BertForSequenceClassification& model() const { return model_; }
+  // See BertModel::set_weight_format (kernels::GemmFormat::BF16 for bf16).
+  void set_weight_format(kernels::GemmFormat format) { model_.set_weight_format(format); }
 
  private:
   TextClassificationPipeline(tokenizers::BertTokenizer tok, models::BertForSequenceClassification m)
