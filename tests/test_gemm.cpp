@@ -93,9 +93,9 @@ struct Problem {
 };
 
 // Shapes that leave partial register tiles for every kernel and cross each
-// cache block: M > MC (144), K > KC (256), N > NC (768).
+// cache block: M > MC (192), K > KC (256), N > NC (768).
 const int64_t kShapes[][3] = {{1, 1, 1},    {1, 97, 33},  {37, 1, 50},   {65, 130, 17},
-                              {200, 300, 64}, {8, 770, 129}, {150, 40, 600}, {13, 800, 260}};
+                              {200, 300, 64}, {8, 770, 129}, {230, 40, 600}, {13, 800, 260}};
 }  // namespace
 
 TEST(Gemm, EveryIsaMatchesReferenceForAllTransposesAlphaBetaAndStrides) {
@@ -173,7 +173,7 @@ TEST(Gemm, Bf16PackedBMatchesTheProductOfRoundedOperands) {
         p.alpha = 0.5f;
         p.beta = tb ? 1.0f : 0.0f;
         const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, GemmFormat::BF16);
-        const bool bf16_kernel = isa == Isa::Avx512 && cpu_supports_avx512_bf16();
+        const bool bf16_kernel = isa == Isa::Amx || (isa == Isa::Avx512 && cpu_supports_avx512_bf16());
         EXPECT_EQ(packed.format(), bf16_kernel ? GemmFormat::BF16 : GemmFormat::F32);
         Problem rounded = p;
         rounded.b = round_bf16(p.b);

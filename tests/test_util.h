@@ -77,7 +77,7 @@ inline std::string cli() { return std::string("'") + TFORMER_CLI_PATH + "'"; }
 // Every instruction-set level this CPU can run, for tests of each kernel copy.
 inline std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512})
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx})
     if (cpu_supports(isa)) out.push_back(isa);
   return out;
 }

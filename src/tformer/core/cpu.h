@@ -4,14 +4,18 @@
 
 namespace tformer {
 
-enum class Isa { Generic, Avx2, Avx512 };
+// Levels in increasing order. Amx is Avx512 plus the AMX-BF16 tile unit
+// (Sapphire Rapids and later), which tformer uses for bf16 GEMMs; fp32
+// kernels run their AVX-512 code there.
+enum class Isa { Generic, Avx2, Avx512, Amx };
 
-// The best level this CPU supports, lowered by TFORMER_ISA=generic|avx2|avx512
+// The best level this CPU supports, lowered by TFORMER_ISA=generic|avx2|avx512|amx
 // (a request above what the CPU has is an error).
 Isa active_isa();
 std::string_view isa_name(Isa isa);
 bool cpu_supports(Isa isa);
-// AVX512-BF16 (vdpbf16ps), on top of Isa::Avx512: tformer's bf16 GEMM.
+// AVX512-BF16 (vdpbf16ps), on top of Isa::Avx512: tformer's bf16 GEMM
+// where there is no AMX.
 bool cpu_supports_avx512_bf16();
 
 }  // namespace tformer

@@ -16,18 +16,29 @@ using detail::GemmMicroKernel;
 
 // Cache blocking (BLIS's KC, MC, NC). A KC-deep A micro-panel (MR × KC) stays
 // in L1 while the micro-kernel walks the B micro-panels of a packed B block
-// (KC × NC, 768 KB) held in L2; the packed A block is MC × KC (144 KB).
+// (KC × NC, 768 KB) held in L2; the packed A block is MC × KC (192 KB).
 // MC and NC are multiples of every kernel's MR and NR.
-constexpr int64_t kKc = 256, kMc = 144, kNc = 768;
+constexpr int64_t kKc = 256, kMc = 192, kNc = 768;
+
+// Whether bf16 operands get a bf16 kernel at this level (else PackedB rounds
+// the weights to bf16 and computes in fp32).
+bool has_bf16_kernel(Isa isa) {
+  return isa == Isa::Amx || (isa == Isa::Avx512 && cpu_supports_avx512_bf16());
+}
 
 const GemmMicroKernel& micro_kernel(Isa isa, GemmFormat format = GemmFormat::F32) {
   // Each kernel is fetched only once its ISA is known to be supported: its
   // translation unit may use that ISA's instructions anywhere.
   if (format == GemmFormat::BF16) {
-    TF_CHECK(isa == Isa::Avx512 && cpu_supports_avx512_bf16(), "gemm: bf16 kernels need AVX512-BF16");
+    TF_CHECK(has_bf16_kernel(isa), "gemm: no bf16 kernel at level " << isa_name(isa));
+    if (isa == Isa::Amx) {
+      static const GemmMicroKernel k = detail::gemm_micro_kernel_amx_bf16();
+      return k;
+    }
     static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512_bf16();
     return k;
   }
+  if (isa == Isa::Amx) isa = Isa::Avx512;  // fp32 has no tile kernel
   switch (isa) {
     case Isa::Avx512: {
       TF_CHECK(cpu_supports(Isa::Avx512), "gemm: this CPU has no AVX-512");
@@ -65,11 +76,21 @@ uint32_t pack_word(GemmFormat format, float v0, float v1) {
   return uint32_t(f32_to_bf16(v0)) | uint32_t(f32_to_bf16(v1)) << 16;  // k in the low half
 }
 
+// Steps (packed words per row or column) that kc values of k take.
+int64_t packed_steps(const GemmMicroKernel& uk, int64_t kc) {
+  const int64_t steps = (kc + uk.k_per_step - 1) / uk.k_per_step;
+  return (steps + uk.step_multiple - 1) / uk.step_multiple * uk.step_multiple;
+}
+
 // Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
-// at dst + p·mr·steps holds `steps` words for each of mr rows, rows past mc zero.
-void pack_a(const GemmArgs& g, GemmFormat format, int kpw, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
-            int mr, uint32_t* dst) {
-  const int64_t steps = (kc + kpw - 1) / kpw;
+// at dst + p·mr·steps holds `steps` words for each of mr rows, as [step][row]
+// or, for kernels that want rows contiguous, [row][step]; rows past mc and
+// steps past kc are zero.
+void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int64_t ic, int64_t mc, int64_t pc,
+            int64_t kc, uint32_t* dst) {
+  const int mr = uk.mr, kpw = uk.k_per_step;
+  const int64_t steps = packed_steps(uk, kc);
+  const int64_t step_stride = uk.a_rows_contiguous ? 1 : mr, row_stride = uk.a_rows_contiguous ? steps : 1;
   auto at = [&](int64_t i, int64_t k) {  // alpha · op(A)(i, k), 0 past kc
     if (k >= kc) return 0.0f;
     return g.alpha * (g.trans_a ? g.a[(pc + k) * g.lda + i] : g.a[i * g.lda + pc + k]);
@@ -77,32 +98,33 @@ void pack_a(const GemmArgs& g, GemmFormat format, int kpw, int64_t ic, int64_t m
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - p0);
     uint32_t* d = dst + p0 * steps;
-    if (rows < mr) std::memset(d, 0, sizeof(uint32_t) * steps * mr);
+    if (rows < mr || steps * kpw > kc) std::memset(d, 0, sizeof(uint32_t) * steps * mr);
     if (!g.trans_a) {  // the common cases, rows of A contiguous, without per-element checks
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = g.a + (ic + p0 + r) * g.lda + pc;
+        uint32_t* dr = d + r * row_stride;
         if (format == GemmFormat::F32) {
-          for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = f32_bits(g.alpha * src[k]);
+          for (int64_t k = 0; k < kc; ++k) dr[k * step_stride] = f32_bits(g.alpha * src[k]);
         } else {
           for (int64_t s = 0; s < kc / 2; ++s)
-            d[s * mr + r] = pack_word(format, g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
-          if (kc % 2) d[(kc / 2) * mr + r] = pack_word(format, g.alpha * src[kc - 1], 0.0f);
+            dr[s * step_stride] = pack_word(format, g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
+          if (kc % 2) dr[(kc / 2) * step_stride] = pack_word(format, g.alpha * src[kc - 1], 0.0f);
         }
       }
       continue;
     }
     for (int64_t s = 0; s < steps; ++s)
       for (int64_t r = 0; r < rows; ++r)
-        d[s * mr + r] = pack_word(format, at(ic + p0 + r, s * kpw), at(ic + p0 + r, s * kpw + 1));
+        d[s * step_stride + r * row_stride] =
+            pack_word(format, at(ic + p0 + r, s * kpw), at(ic + p0 + r, s * kpw + 1));
   }
 }
 
 // Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
 // dst + p·panel_stride holds `steps` words for each of nr columns, columns
 // past nc zero.
-void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kpw, int64_t pc, int64_t kc,
-            int64_t jc, int64_t nc, int nr, int64_t panel_stride, uint32_t* dst) {
-  const int64_t steps = (kc + kpw - 1) / kpw;
+void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kpw, int64_t steps, int64_t pc,
+            int64_t kc, int64_t jc, int64_t nc, int nr, int64_t panel_stride, uint32_t* dst) {
   auto at = [&](int64_t k, int64_t j) {  // op(B)(pc + k, j), 0 past kc
     if (k >= kc) return 0.0f;
     return trans_b ? b[j * ldb + pc + k] : b[(pc + k) * ldb + j];
@@ -111,7 +133,7 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kp
     const int64_t cols = std::min<int64_t>(nr, nc - p0);
     uint32_t* d = dst + (p0 / nr) * panel_stride;
     if (cols < nr) std::memset(d, 0, sizeof(uint32_t) * steps * nr);
-    if (format == GemmFormat::F32 && !trans_b) {  // rows of B are contiguous runs of a panel's columns
+    if (format == GemmFormat::F32 && !trans_b && steps == kc) {  // rows of B are contiguous runs of a panel's columns
       for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
       continue;
     }
@@ -136,14 +158,14 @@ void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_
 void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
                 int64_t n0, int64_t n1) {
   thread_local std::vector<uint32_t> a_buffer, b_buffer;
-  const int mr = uk.mr, nr = uk.nr, kpw = uk.k_per_step;
+  const int mr = uk.mr, nr = uk.nr;
   const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
   uint32_t* a_block = aligned_scratch(a_buffer, kMc * kKc);
   uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
   for (int64_t jc = n0; jc < n1; jc += kNc) {
     const int64_t nc = std::min(kNc, n1 - jc);
     for (int64_t pc = 0; pc < g.k; pc += kKc) {  // kKc is a multiple of every k_per_step
-      const int64_t kc = std::min(kKc, g.k - pc), steps = (kc + kpw - 1) / kpw;
+      const int64_t kc = std::min(kKc, g.k - pc), steps = packed_steps(uk, kc);
       const bool accumulate = pc > 0 || g.beta != 0.0f;
       const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);
       const uint32_t* b_block;
@@ -152,13 +174,13 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
         b_block = packed->panel(jc / nr, pc);
         panel_stride = packed->panel_stride();
       } else {
-        pack_b(g.b, g.ldb, g.trans_b, format, kpw, pc, kc, jc, nc, nr, steps * nr, b_scratch);
+        pack_b(g.b, g.ldb, g.trans_b, format, uk.k_per_step, steps, pc, kc, jc, nc, nr, steps * nr, b_scratch);
         b_block = b_scratch;
         panel_stride = steps * nr;
       }
       for (int64_t ic = m0; ic < m1; ic += kMc) {
         const int64_t mc = std::min(kMc, m1 - ic);
-        pack_a(g, format, kpw, ic, mc, pc, kc, mr, a_block);
+        pack_a(g, format, uk, ic, mc, pc, kc, a_block);
         for (int64_t ir = 0; ir < mc; ir += mr)
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
@@ -221,7 +243,7 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
                       GemmFormat format) {
   TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
   // Without vdpbf16ps, bf16 weights are rounded to bf16 and computed in fp32.
-  const bool rounded_f32 = format == GemmFormat::BF16 && !(isa == Isa::Avx512 && cpu_supports_avx512_bf16());
+  const bool rounded_f32 = format == GemmFormat::BF16 && !has_bf16_kernel(isa);
   const GemmFormat packed_format = rounded_f32 ? GemmFormat::F32 : format;
   const GemmMicroKernel& uk = micro_kernel(isa, packed_format);
   PackedB p;
@@ -231,7 +253,7 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   p.k_per_word_ = uk.k_per_step;
   p.isa_ = isa;
   p.format_ = packed_format;
-  const int64_t panels = (n + uk.nr - 1) / uk.nr, steps = (k + uk.k_per_step - 1) / uk.k_per_step;
+  const int64_t panels = (n + uk.nr - 1) / uk.nr, steps = packed_steps(uk, k);
   p.words_per_panel_ = steps * uk.nr;
   p.data_ = Tensor::empty({panels * p.words_per_panel_}, DType::I32);
   uint32_t* dst = p.data_.data<uint32_t>();
@@ -247,8 +269,8 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   }
   parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
     const int64_t cols = std::min(n, p1 * uk.nr) - p0 * uk.nr;
-    pack_b(b, ldb, trans_b, packed_format, uk.k_per_step, 0, k, p0 * uk.nr, cols, uk.nr, p.words_per_panel_,
-           dst + p0 * p.words_per_panel_);
+    pack_b(b, ldb, trans_b, packed_format, uk.k_per_step, steps, 0, k, p0 * uk.nr, cols, uk.nr,
+           p.words_per_panel_, dst + p0 * p.words_per_panel_);
   });
   return p;
 }

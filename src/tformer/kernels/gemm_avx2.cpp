@@ -59,6 +59,6 @@ void micro_kernel(int64_t kc, const void* packed_a, const void* packed_b, float*
 }
 }  // namespace
 
-GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, 1, micro_kernel}; }
+GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, 1, 1, false, micro_kernel}; }
 
 }  // namespace tformer::kernels::detail

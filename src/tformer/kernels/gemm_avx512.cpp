@@ -16,7 +16,7 @@ struct FmaStep {
 }  // namespace
 
 GemmMicroKernel gemm_micro_kernel_avx512() {
-  return {kAvx512Mr, kAvx512Nr, 1, avx512_micro_kernel<FmaStep>};
+  return {kAvx512Mr, kAvx512Nr, 1, 1, false, avx512_micro_kernel<FmaStep>};
 }
 
 }  // namespace tformer::kernels::detail

@@ -5,8 +5,9 @@
 //   C[rows, cols] (+)= Σ_s a[s][r] · b[s][c]      r < rows ≤ MR, c < cols ≤ NR
 //
 // a is a packed A micro-panel, `steps` steps of MR words (rows past `rows`
-// zero); b a packed B micro-panel, `steps` steps of NR words (columns past
-// `cols` zero), 64-byte aligned. A word is 4 bytes and covers k_per_step
+// zero; the AMX kernel wants them as MR rows of `steps` words); b a packed
+// B micro-panel, `steps` steps of NR words (columns past `cols` zero),
+// 64-byte aligned. A word is 4 bytes and covers k_per_step
 // values of k: one fp32 (F32), or a pair of bf16 for k and k + 1 (BF16,
 // multiplied pairwise by vdpbf16ps). accumulate: C's old values start the
 // sums (else they are overwritten). Each C element is one chain of fused
@@ -14,8 +15,8 @@
 // result does not depend on how its tiles are shared among threads.
 //
 // Each kernel lives in its own translation unit compiled for its ISA
-// (gemm_avx512.cpp, gemm_bf16_avx512bf16.cpp, gemm_avx2.cpp,
-// gemm_generic.cpp; CMakeLists.txt sets the
+// (gemm_avx512.cpp, gemm_bf16_avx512bf16.cpp, gemm_bf16_amx.cpp,
+// gemm_avx2.cpp, gemm_generic.cpp; CMakeLists.txt sets the
 // flags by file name) and uses no inline library templates, so no
 // wider-ISA code can leak into the others through the linker.
 #pragma once
@@ -27,13 +28,16 @@ using GemmMicroKernelFn = void (*)(int64_t steps, const void* a, const void* b, 
                                    int rows, int cols, bool accumulate);
 
 struct GemmMicroKernel {
-  int mr = 0, nr = 0;    // register tile
-  int k_per_step = 1;    // values of k in one packed word
+  int mr = 0, nr = 0;              // register tile
+  int k_per_step = 1;              // values of k in one packed word
+  int step_multiple = 1;           // packed steps are zero-padded to a multiple of this
+  bool a_rows_contiguous = false;  // A panel layout: [row][step] (AMX tiles), else [step][row]
   GemmMicroKernelFn run = nullptr;
 };
 
 GemmMicroKernel gemm_micro_kernel_avx512();
 GemmMicroKernel gemm_micro_kernel_avx512_bf16();
+GemmMicroKernel gemm_micro_kernel_amx_bf16();
 GemmMicroKernel gemm_micro_kernel_avx2();
 GemmMicroKernel gemm_micro_kernel_generic();
 

@@ -23,5 +23,5 @@
   ret name##_generic params __VA_ARGS__
 
 #define TF_SELECT(name, isa)                                   \
-  ((isa) == ::tformer::Isa::Avx512 ? name##_avx512           \
+  ((isa) >= ::tformer::Isa::Avx512 ? name##_avx512           \
    : (isa) == ::tformer::Isa::Avx2 ? name##_avx2 : name##_generic)

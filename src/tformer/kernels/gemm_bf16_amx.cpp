@@ -1,0 +1,96 @@
+// AMX bf16 GEMM micro-kernel (gemm_kernels.h): a 32 × 32 tile of C in four
+// 16 × 16 fp32 tile registers (tmm0-3), fed per 32 values of k by two A tiles
+// (tmm4-5: 16 rows × 16 bf16 pairs) and two B tiles (tmm6-7: 16 pair-steps ×
+// 16 columns) through TDPBF16PS, 32 768 multiply-adds per step of 16 pairs.
+//
+// Packing: B as for the AVX-512 bf16 kernel (each step 32 column words, so a
+// B tile is 16 rows 128 bytes apart); A row-major within its panel (row r's
+// pairs contiguous) and steps padded to a multiple of 16 with zeros.
+// Compiled with -mamx-tile -mamx-bf16 (plus AVX-512), run only where
+// cpu_supports(Isa::Amx), which also obtained the kernel's permission.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "tformer/kernels/gemm_kernels.h"
+
+namespace tformer::kernels::detail {
+
+namespace {
+constexpr int kMr = 32, kNr = 32, kStepsPerTile = 16;
+
+// The tile configuration is per thread: rows and bytes per row of tmm0-7.
+void configure_tiles() {
+  thread_local bool configured = false;
+  if (configured) return;
+  struct alignas(64) {
+    uint8_t palette = 1, start_row = 0, reserved[14] = {};
+    uint16_t bytes_per_row[16] = {};
+    uint8_t rows[16] = {};
+  } config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+  configured = true;
+}
+
+void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
+                  int cols, bool accumulate) {
+  configure_tiles();
+  const auto* a = static_cast<const uint32_t*>(packed_a);
+  const auto* b = static_cast<const uint32_t*>(packed_b);
+  // A partial tile goes through a full 32 × 32 buffer.
+  alignas(64) float buffer[kMr * kNr];
+  const bool full = rows == kMr && cols == kNr;
+  float* out = full ? c : buffer;
+  const int64_t ld = full ? ldc : kNr, stride = ld * 4;
+  if (accumulate) {
+    if (!full) {
+      std::memset(buffer, 0, sizeof(buffer));
+      for (int i = 0; i < rows; ++i) std::memcpy(buffer + i * kNr, c + i * ldc, cols * sizeof(float));
+    }
+    _tile_loadd(0, out, stride);
+    _tile_loadd(1, out + 16, stride);
+    _tile_loadd(2, out + 16 * ld, stride);
+    _tile_loadd(3, out + 16 * ld + 16, stride);
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  const int64_t a_stride = steps * 4;
+  for (int64_t s = 0; s < steps; s += kStepsPerTile) {
+    _tile_loadd(4, a + s, a_stride);               // rows 0-15
+    _tile_loadd(5, a + 16 * steps + s, a_stride);  // rows 16-31
+    _tile_loadd(6, b + s * kNr, kNr * 4);          // columns 0-15
+    _tile_loadd(7, b + s * kNr + 16, kNr * 4);     // columns 16-31
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, stride);
+  _tile_stored(1, out + 16, stride);
+  _tile_stored(2, out + 16 * ld, stride);
+  _tile_stored(3, out + 16 * ld + 16, stride);
+  if (!full)
+    for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, buffer + i * kNr, cols * sizeof(float));
+}
+}  // namespace
+
+GemmMicroKernel gemm_micro_kernel_amx_bf16() {
+  GemmMicroKernel k;
+  k.mr = kMr;
+  k.nr = kNr;
+  k.k_per_step = 2;
+  k.step_multiple = kStepsPerTile;
+  k.a_rows_contiguous = true;
+  k.run = micro_kernel;
+  return k;
+}
+
+}  // namespace tformer::kernels::detail
