@@ -162,8 +162,10 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
   uint32_t* a_block = aligned_scratch(a_buffer, kMc * kKc);
   uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
-  for (int64_t jc = n0; jc < n1; jc += kNc) {
-    const int64_t nc = std::min(kNc, n1 - jc);
+  // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
+  const int64_t nc_block = packed ? n1 - n0 : kNc;
+  for (int64_t jc = n0; jc < n1; jc += nc_block) {
+    const int64_t nc = std::min(nc_block, n1 - jc);
     for (int64_t pc = 0; pc < g.k; pc += kKc) {  // kKc is a multiple of every k_per_step
       const int64_t kc = std::min(kKc, g.k - pc), steps = packed_steps(uk, kc);
       const bool accumulate = pc > 0 || g.beta != 0.0f;
