@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tformer vs ONNX Runtime and PyTorch on a BERT-base-shaped
-# BertForSequenceClassification with random weights (fp32, seq 128, batch 1
-# and 8, 1 and 2 threads), and the table it measures written into BENCHMARKS.md
-# between the bench_bert markers.
+# BertForSequenceClassification with random weights (fp32 and bf16, seq 128,
+# batch 1 and 8, 1 and 2 threads), and the tables it measures written into
+# BENCHMARKS.md between the bench_bert markers.
 #
 #   scripts/bench_bert.sh
 #   RUNS=1 WARMUP=0 BATCHES=1 THREADS=1 NO_WRITE=1 scripts/bench_bert.sh   # a quick check
@@ -13,6 +13,9 @@
 #   MODEL_DIR   the random model (default: $BUILD_DIR/bench-models/bert-base-random,
 #               written by tools/make_random_bert.py when absent)
 #   BATCHES     default "1 8";  THREADS  default "1 2";  SEQ  default 128
+#   DTYPES      default "fp32 bf16": fp32 runs all three engines; bf16 runs
+#               tformer with --dtype bf16 and PyTorch under bf16 autocast
+#               (tools/torch_bert_bench.py --dtype bf16), no ONNX Runtime
 #   RUNS        timed forwards per measurement (default 10);  WARMUP  default 2
 #               (tformer and PyTorch; ONNX Runtime's ort_bert.js always times 7 after 1)
 #   PYTHON      default /usr/bin/python3 (Debian's, with PyTorch)
@@ -30,7 +33,8 @@
 # tformer and PyTorch run the same weights (the same model.safetensors) on the
 # same token ids; their logits are compared as a sanity check. ONNX Runtime
 # runs the anchors' own BERT-base export (same shapes, its own random weights
-# and ids: the speed of a dense fp32 forward does not depend on them). The
+# and ids: the speed of a dense fp32 forward does not depend on them). In bf16
+# the logits differ by rounding: their difference is reported, not checked. The
 # engines run interleaved, shape by shape, so that load on this (shared)
 # machine hits them alike.
 set -euo pipefail
@@ -39,6 +43,7 @@ cd "$(dirname "$0")/.."
 BENCH_NAME=bench_bert
 source scripts/bench_common.sh  # BUILD_DIR, PYTHON, THREADS, RUNS, WARMUP, OUT_MD, ANCHORS_DIR
 BATCHES=${BATCHES:-"1 8"}
+DTYPES=${DTYPES:-"fp32 bf16"}
 SEQ=${SEQ:-128}
 PT_CORETYPES=${PT_CORETYPES:-"unset SkylakeX"}
 ORT=${ORT:-1}
@@ -46,6 +51,9 @@ ORT_NODE_MODULES=${ORT_NODE_MODULES:-tools/ort/node_modules}
 MODEL_DIR=${MODEL_DIR:-$BUILD_DIR/bench-models/bert-base-random}
 ORT_MODEL=${ORT_MODEL:-$BUILD_DIR/bench-models/bert-base-anchor.onnx}
 log() { bench_log "$@"; }
+for d in $DTYPES; do
+  [[ $d == fp32 || $d == bf16 ]] || { log "DTYPES: '$d' is neither fp32 nor bf16"; exit 1; }
+done
 
 # 1. tformer
 bench_build_tformer "$BUILD_DIR"
@@ -86,34 +94,36 @@ LOAD_BEFORE=$(bench_loadavg)
 PT_CORETYPES_CSV=${PT_CORETYPES// /,}
 for b in $BATCHES; do
   for t in $THREADS; do
-    log "batch $b, seq $SEQ, threads $t: tformer"
-    "$TFORMER" bench --model "$MODEL_DIR" --batch "$b" --seq "$SEQ" --threads "$t" \
-      --runs "$RUNS" --warmup "$WARMUP" --json | bench_tag tformer | tee -a "$JSONL" >&2
-    if [[ -n $ORT_VERSION ]]; then
-      log "batch $b, seq $SEQ, threads $t: onnxruntime"
-      # ort_bert.js prints "ort fp32 threads=T b=B s=S: median X ms  min Y ms".
-      if line=$(node "$ANCHORS_DIR/ort_bert.js" "$ORT_MODEL" "$t" "$b" "$SEQ"); then
-        echo "$line" >&2
-        echo "$line" | sed -nE 's/^ort fp32 threads=([0-9]+) b=([0-9]+) s=([0-9]+): median ([0-9.]+) ms +min ([0-9.]+) ms.*/{"threads":\1,"batch":\2,"seq":\3,"median_ms":\4,"min_ms":\5,"runs":7,"warmup":1}/p' \
-          | bench_tag ort "\"ort_version\":\"$ORT_VERSION\"," >>"$JSONL"
-      else
-        log "ort_bert.js failed for batch $b, threads $t"
+    for d in $DTYPES; do
+      log "batch $b, seq $SEQ, threads $t, $d: tformer"
+      "$TFORMER" bench --model "$MODEL_DIR" --batch "$b" --seq "$SEQ" --threads "$t" \
+        --runs "$RUNS" --warmup "$WARMUP" --dtype "$d" --json | bench_tag tformer | tee -a "$JSONL" >&2
+      if [[ -n $ORT_VERSION && $d == fp32 ]]; then
+        log "batch $b, seq $SEQ, threads $t, $d: onnxruntime"
+        # ort_bert.js prints "ort fp32 threads=T b=B s=S: median X ms  min Y ms".
+        if line=$(node "$ANCHORS_DIR/ort_bert.js" "$ORT_MODEL" "$t" "$b" "$SEQ"); then
+          echo "$line" >&2
+          echo "$line" | sed -nE 's/^ort fp32 threads=([0-9]+) b=([0-9]+) s=([0-9]+): median ([0-9.]+) ms +min ([0-9.]+) ms.*/{"threads":\1,"batch":\2,"seq":\3,"dtype":"fp32","median_ms":\4,"min_ms":\5,"runs":7,"warmup":1}/p' \
+            | bench_tag ort "\"ort_version\":\"$ORT_VERSION\"," >>"$JSONL"
+        else
+          log "ort_bert.js failed for batch $b, threads $t"
+        fi
       fi
-    fi
-    log "batch $b, seq $SEQ, threads $t: pytorch"
-    "$PYTHON" tools/torch_bert_bench.py --model "$MODEL_DIR" --batch "$b" --seq "$SEQ" --threads "$t" \
-      --runs "$RUNS" --warmup "$WARMUP" --coretypes "$PT_CORETYPES_CSV" | tee -a "$JSONL" >&2
+      log "batch $b, seq $SEQ, threads $t, $d: pytorch"
+      "$PYTHON" tools/torch_bert_bench.py --model "$MODEL_DIR" --batch "$b" --seq "$SEQ" --threads "$t" \
+        --runs "$RUNS" --warmup "$WARMUP" --dtype "$d" --coretypes "$PT_CORETYPES_CSV" | tee -a "$JSONL" >&2
+    done
   done
 done
 LOAD_AFTER=$(bench_loadavg)
-TF_EXAMPLE="$TFORMER bench --model $MODEL_DIR --batch B --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --json"
-PT_EXAMPLE="$PYTHON tools/torch_bert_bench.py --model $MODEL_DIR --batch B --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --coretypes $PT_CORETYPES_CSV"
+TF_EXAMPLE="$TFORMER bench --model $MODEL_DIR --batch B --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --dtype D --json"
+PT_EXAMPLE="$PYTHON tools/torch_bert_bench.py --model $MODEL_DIR --batch B --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --dtype D --coretypes $PT_CORETYPES_CSV"
 ORT_EXAMPLE="NODE_PATH=$ORT_NODE_MODULES node $ANCHORS_DIR/ort_bert.js $ORT_MODEL T B $SEQ"
 ORT_EXPORT="$PYTHON $ANCHORS_DIR/export_onnx.py $ORT_MODEL"
 
 # 5. the table
 export JSONL LOAD_BEFORE LOAD_AFTER TF_EXAMPLE PT_EXAMPLE ORT_EXAMPLE ORT_EXPORT ORT_VERSION \
-  BATCHES THREADS SEQ RUNS WARMUP PT_CORETYPES MODEL_DIR BUILD_DIR
+  BATCHES THREADS DTYPES SEQ RUNS WARMUP PT_CORETYPES MODEL_DIR BUILD_DIR
 "$PYTHON" - >"$TABLE_MD" <<'EOF'
 import os, sys
 sys.path.insert(0, "tools")
@@ -121,16 +131,34 @@ import bench_report as br
 
 env, rows = br.inputs()
 key = lambda r: (r["batch"], r["seq"], r["threads"])
-tf = {key(r): r for r in rows if r["engine"] == "tformer"}
-ort = {key(r): r for r in rows if r["engine"] == "ort"}
-pt = br.pytorch_by_key(rows, key)
+of = lambda engine, dtype: [r for r in rows if r["engine"] == engine and r.get("dtype", "fp32") == dtype]
+tf, tf16 = ({key(r): r for r in of("tformer", d)} for d in ("fp32", "bf16"))
+ort = {key(r): r for r in of("ort", "fp32")}
+pt, pt16 = (br.pytorch_by_key(of("pytorch", d), key) for d in ("fp32", "bf16"))
+tf_any = [*tf.values(), *tf16.values()]
 ORT_TARGET, PT_TARGET = 0.9, 0.65
+BF16_PT_TARGET, BF16_FP32_TARGET = 0.8, 0.55
+
+
+def table(intro, columns, align, tf_rows, pt_rows, cells):
+    """A blank line, `intro`, and a table with a row per tformer result: batch, seq, threads,
+    tformer's median (min) and GFLOP/s, then the cells that cells(key, tformer row, PyTorch best,
+    PyTorch's two cells [best, others]) returns, under `columns` aligned by `align`."""
+    out = ["", intro, "", "| batch | seq | threads | " + " | ".join(columns) + " |",
+           "|---:|---:|---:|---:|---:|" + align]
+    for k in sorted(tf_rows):
+        t = tf_rows[k]
+        best, *pt_cells = br.pytorch_cells(pt_rows.get(k), coretype=True)
+        out.append(f"| {k[0]} | {k[1]} | {k[2]} | {br.ms(t)} | {br.gflops(t):.1f} | "
+                   + " | ".join(cells(k, t, best, pt_cells)) + " |")
+    return out
+
 
 torch_version = next((r["torch_version"] for r in rows if r["engine"] == "pytorch"), "?")
 ort_s = (f", ONNX Runtime {env['ORT_VERSION']} (onnxruntime-node)" if env["ORT_VERSION"]
          else ", ONNX Runtime n/a (not installed: scripts/setup.sh --bench)")
 info = br.machine_info()
-lines = [br.measured_line(next(iter(tf.values()), None), f"{ort_s}, PyTorch {torch_version}", info=info)]
+lines = [br.measured_line(next(iter(tf_any), None), f"{ort_s}, PyTorch {torch_version}", info=info)]
 cores = {}
 for r in rows:
     if r["engine"] == "pytorch" and r["config"] != "best":
@@ -140,38 +168,38 @@ if cores:
         f"{core} with " + (f"OPENBLAS_CORETYPE={ct}" if ct else "OPENBLAS_CORETYPE unset (its default)")
         for ct, core in cores.items()) + "."]
 lines += br.busy_lines(info=info)
-lines += ["", f"Targets: tformer's time ≤ {ORT_TARGET} × ONNX Runtime's and ≤ {PT_TARGET} × PyTorch best's "
-              "(✓ / ✗ after each ratio).", ""]
-lines.append("| batch | seq | threads | tformer median ms (min) | tformer GFLOP/s | ONNX Runtime median ms (min) "
-             "| PyTorch best median ms (min), config | PyTorch other configs median ms "
-             "| tformer/ORT | tformer/PyTorch best | max abs Δ logits[0] vs PyTorch |")
-lines.append("|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
-for k in sorted(tf):
-    t = tf[k]
-    gflops = t["gflop_per_seq"] * t["batch"] / (t["median_ms"] / 1e3)
-    o = ort.get(k)
-    if o:
-        r = t["median_ms"] / o["median_ms"]
-        ort_s, ort_ratio = br.ms(o), f"{r:.2f} {br.target_mark(r, ORT_TARGET)}"
-    else:
-        ort_s = ort_ratio = "n/a"
-    best, best_s, other_s = br.pytorch_cells(pt.get(k), coretype=True)
-    if best:
-        r = t["median_ms"] / best["median_ms"]
-        pt_ratio = f"{r:.2f} {br.target_mark(r, PT_TARGET)}"
-        delta_s = f"{max(abs(a - b) for a, b in zip(t['logits'], best['logits'])):.1e}"
-    else:
-        pt_ratio = delta_s = "n/a"
-    lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {br.ms(t)} | {gflops:.1f} | {ort_s} | {best_s} | {other_s} "
-                 f"| {ort_ratio} | {pt_ratio} | {delta_s} |")
+if tf:
+    lines += table(f"Targets: tformer's time ≤ {ORT_TARGET} × ONNX Runtime's and ≤ {PT_TARGET} × PyTorch best's "
+                   "(✓ / ✗ after each ratio).",
+                   ["tformer median ms (min)", "tformer GFLOP/s", "ONNX Runtime median ms (min)",
+                    "PyTorch best median ms (min), config", "PyTorch other configs median ms", "tformer/ORT",
+                    "tformer/PyTorch best", "max abs Δ logits[0] vs PyTorch"],
+                   "---:|---|---|---:|---:|---:|", tf, pt,
+                   lambda k, t, best, pt_cells: [br.ms(ort[k]) if k in ort else "n/a", *pt_cells,
+                                                 br.ratio_cell(t, ort.get(k), ORT_TARGET),
+                                                 br.ratio_cell(t, best, PT_TARGET), br.logits_delta(t, best)])
+if tf16:
+    lines += table("bf16: tformer with `--dtype bf16` (bf16 weights and products, fp32 sums), PyTorch with its "
+                   "forward under `torch.autocast(\"cpu\", dtype=torch.bfloat16)`, ONNX Runtime not run. "
+                   f"Targets: tformer bf16's time ≤ {BF16_PT_TARGET} × PyTorch bf16 best's and ≤ {BF16_FP32_TARGET} × "
+                   "tformer fp32's at the same batch and threads (✓ / ✗ after each ratio). The logits of bf16 "
+                   "forwards differ by rounding: their Δ is shown, against PyTorch bf16 and (in brackets) tformer "
+                   "fp32, not checked.",
+                   ["tformer bf16 median ms (min)", "tformer GFLOP/s", "PyTorch bf16-autocast best median ms (min), config",
+                    "PyTorch bf16 other configs median ms", "tformer/PyTorch bf16 best", "tformer bf16/fp32",
+                    "max abs Δ logits[0] vs PyTorch bf16 (vs tformer fp32)"],
+                   "---|---|---:|---:|---:|", tf16, pt16,
+                   lambda k, t, best, pt_cells: [*pt_cells, br.ratio_cell(t, best, BF16_PT_TARGET),
+                                                 br.ratio_cell(t, tf.get(k), BF16_FP32_TARGET),
+                                                 f"{br.logits_delta(t, best)} ({br.logits_delta(t, tf.get(k))})"])
 lines.append("")
-load_tf = sorted(r["load_ms"] for r in tf.values())
-load_pt = sorted(r["load_ms"] for e in pt.values() for r in e["configs"])
+load_tf = sorted(r["load_ms"] for r in tf_any)
+load_pt = sorted(r["load_ms"] for e in [*pt.values(), *pt16.values()] for r in e["configs"])
 if load_tf and load_pt:
     lines.append(f"Load time (from_pretrained / building the torch module and loading the safetensors), "
                  f"median over the runs: tformer {load_tf[len(load_tf)//2]:.0f} ms, PyTorch {load_pt[len(load_pt)//2]:.0f} ms.")
     lines.append("")
-lines.append(f"GFLOP/s = {next(iter(tf.values()))['gflop_per_seq']:.4g} GFLOP per sequence (s={env['SEQ']}) × batch / median. "
+lines.append(f"GFLOP/s = {tf_any[0]['gflop_per_seq']:.4g} GFLOP per sequence (s={env['SEQ']}) × batch / median. "
              f"tformer and PyTorch: the median (min) of {env['RUNS']} timed forwards after {env['WARMUP']} warm-up ones"
              + ("; ONNX Runtime: of 7 after 1 (fixed in ort_bert.js), on the anchors' BERT-base export (same shapes, "
                 "its own random weights and token ids)" if ort else "")
@@ -180,11 +208,13 @@ lines.append(f"GFLOP/s = {next(iter(tf.values()))['gflop_per_seq']:.4g} GFLOP pe
 lines.append("")
 commands = [f"/usr/bin/python3 tools/make_random_bert.py {env['MODEL_DIR']}", env["TF_EXAMPLE"]]
 if env["ORT_VERSION"]:
-    commands += [env["ORT_EXPORT"], env["ORT_EXAMPLE"]]
+    commands += [env["ORT_EXPORT"], env["ORT_EXAMPLE"] + "   # fp32 only"]
 commands.append(env["PT_EXAMPLE"] + "   # runs every thread config × coretype, each in a fresh process")
-defaults = {"BATCHES": "1 8", "THREADS": "1 2", "SEQ": "128", "RUNS": "10", "WARMUP": "2", "PT_CORETYPES": "unset SkylakeX"}
+defaults = {"BATCHES": "1 8", "THREADS": "1 2", "DTYPES": "fp32 bf16", "SEQ": "128", "RUNS": "10", "WARMUP": "2",
+            "PT_CORETYPES": "unset SkylakeX"}
 lines += br.commands_lines("Commands (B ∈ {" + ", ".join(env["BATCHES"].split()) + "}, T ∈ {"
-                           + ", ".join(env["THREADS"].split()) + "}, run interleaved in the order tformer, ONNX Runtime, PyTorch):",
+                           + ", ".join(env["THREADS"].split()) + "}, D ∈ {" + ", ".join(env["DTYPES"].split())
+                           + "}, run interleaved in the order tformer, ONNX Runtime, PyTorch):",
                            "scripts/bench_bert.sh", defaults, commands)
 print("\n".join(lines))
 EOF

@@ -148,6 +148,28 @@ def target_mark(value, limit, at_most=True):
     return "✓" if ok else "✗"
 
 
+def ratio_cell(row, ref, target):
+    """"R ✓" / "R ✗": row's median over ref's against the target (at most);
+    "n/a" without ref."""
+    if not ref:
+        return "n/a"
+    r = row["median_ms"] / ref["median_ms"]
+    return f"{r:.2f} {target_mark(r, target)}"
+
+
+def logits_delta(row, ref):
+    """The largest |Δ| between two results' logits (of the first sequence),
+    for a table cell; "n/a" without ref."""
+    if not ref:
+        return "n/a"
+    return f"{max(abs(a - b) for a, b in zip(row['logits'], ref['logits'])):.1e}"
+
+
+def gflops(row):
+    """GFLOP/s of a `tformer bench --json` result (its gflop_per_seq × batch / median)."""
+    return row["gflop_per_seq"] * row["batch"] / (row["median_ms"] / 1e3)
+
+
 # ----------------------------------------------------------------- the report's lines
 
 def tformer_backend(tf_row):

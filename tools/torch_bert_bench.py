@@ -3,14 +3,18 @@
 
   /usr/bin/python3 tools/torch_bert_bench.py --model DIR [--batch 1] [--seq 128]
       [--threads T] [--runs 10] [--warmup 2] [--config all|torch1-blasT|torchT-blas1]
-      [--coretypes unset,SkylakeX]
+      [--coretypes unset,SkylakeX] [--dtype fp32|bf16]
 
 Builds a BertForSequenceClassification with Hugging Face's module structure
 and parameter names (separate query/key/value Linear, matmul, softmax,
 post-LayerNorm, exact GELU), loads the weights from DIR/model.safetensors (the
 file tools/make_random_bert.py writes, read here with struct + json, no
-safetensors package) with strict name checking, and times fp32 forwards under
+safetensors package) with strict name checking, and times forwards under
 torch.inference_mode: W warm-up runs, then N timed ones (time.perf_counter).
+--dtype fp32 (default) runs them in fp32; --dtype bf16 wraps them in
+torch.autocast("cpu", dtype=torch.bfloat16) (the weights stay fp32; autocast
+casts them and the activations to bf16 for the ops on its bf16 list: Linear,
+matmul), PyTorch's own mixed-precision inference. "dtype" in the JSON says which.
 
 Input ids come from the same generator as `tformer bench` ([CLS], random ids,
 [SEP]; a 64-bit LCG, seed 0), so the logits of both engines are comparable.
@@ -68,6 +72,8 @@ def parse_args(argv):
     p.add_argument("--coretypes", default="",
                    help="with --config all: run each configuration under each of these OPENBLAS_CORETYPE "
                         "values (comma list; 'unset' removes the variable)")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+                   help="fp32 forwards, or bf16 ones under torch.autocast('cpu', dtype=torch.bfloat16)")
     return parse_common(p, argv)
 
 
@@ -289,13 +295,14 @@ def run_one(a, config):
     types = torch.zeros_like(ids)
     mask = torch.ones_like(ids)
     times = []
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
         for _ in range(a.warmup):
             logits = model(ids, types, mask)
         for _ in range(a.runs):
             t = time.perf_counter()
             logits = model(ids, types, mask)
             times.append((time.perf_counter() - t) * 1e3)
+    logits = logits.float()  # bf16 under autocast
     med = statistics.median(times)
     return {
         "engine": "pytorch", "torch_version": torch.__version__, "config": config,
@@ -303,7 +310,7 @@ def run_one(a, config):
         **openblas_info(),
         "median_ms": round(med, 3), "min_ms": round(min(times), 3),
         "seq_per_s": round(a.batch / med * 1e3, 3),
-        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
+        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": a.dtype, "runs": a.runs,
         "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
         "finite": bool(torch.isfinite(logits).all()),
         "logits": [round(float(v), 6) for v in logits[0]],
@@ -352,7 +359,8 @@ def main(argv):
     if a.config != "all":
         print(json.dumps(run_one(a, a.config)), flush=True)
         return
-    run_thread_configs(__file__, a, coretypes=[c for c in a.coretypes.split(",") if c])
+    run_thread_configs(__file__, a, extra_args=["--dtype", a.dtype],
+                       coretypes=[c for c in a.coretypes.split(",") if c])
 
 
 if __name__ == "__main__":
