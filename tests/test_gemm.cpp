@@ -5,6 +5,8 @@
 // thread-count independence.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -181,6 +183,41 @@ TEST(Gemm, Bf16PackedBMatchesTheProductOfRoundedOperands) {
         expect_close(p.run([&](const GemmArgs& g) { gemm(g, packed); }), rounded.reference(), 1e-4, 1e-4,
                      std::string(isa_name(isa)) + " bf16 " + p.name());
       }
+}
+
+TEST(Gemm, Int8PackedBIsDynamicQuantisationWithExactIntegerSums) {
+  // The specification, written out: weights s8 per column (scale max|w|/127),
+  // activations u8 per row (range widened to include 0, zero point), integer
+  // sums, rescaled. Without AVX512-VNNI the weights alone are quantised.
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes) {
+      Problem p(false, true, s[0], s[1], s[2], 51, /*pad=*/1);
+      p.beta = 1.0f;
+      const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, GemmFormat::INT8);
+      const bool int8_kernel = isa >= Isa::Avx512 && cpu_supports_avx512_vnni();
+      EXPECT_EQ(packed.format(), int8_kernel ? GemmFormat::INT8 : GemmFormat::F32);
+      Problem quantized = p;
+      for (int64_t j = 0; j < p.n; ++j) {
+        double amax = 0;
+        for (int64_t k = 0; k < p.k; ++k) amax = std::max(amax, std::fabs(double(p.b[j * p.ldb() + k])));
+        const float scale = amax > 0 ? static_cast<float>(amax) / 127.0f : 1.0f;
+        for (int64_t k = 0; k < p.k; ++k)
+          quantized.b[j * p.ldb() + k] = scale * std::nearbyint(p.b[j * p.ldb() + k] / scale);
+      }
+      for (int64_t i = 0; int8_kernel && i < p.m; ++i) {
+        float lo = 0, hi = 0;
+        for (int64_t k = 0; k < p.k; ++k) lo = std::min(lo, p.a[i * p.lda() + k]), hi = std::max(hi, p.a[i * p.lda() + k]);
+        const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f, zero = std::nearbyint(-lo / scale);
+        for (int64_t k = 0; k < p.k; ++k) {
+          const float q = std::clamp(std::nearbyint(p.a[i * p.lda() + k] / scale) + zero, 0.0f, 255.0f);
+          quantized.a[i * p.lda() + k] = scale * (q - zero);
+        }
+      }
+      const auto got = p.run([&](const GemmArgs& g) { gemm(g, packed); });
+      expect_close(got, quantized.reference(), 1e-4, 1e-4, std::string(isa_name(isa)) + " int8 " + p.name());
+      // And within quantisation error of the fp32 product.
+      expect_close(got, p.reference(), 0.0, 0.05 * std::sqrt(double(p.k)), "int8 vs fp32 " + p.name());
+    }
 }
 
 TEST(Gemm, EpilogueAddsBiasThenActivatesEveryTile) {

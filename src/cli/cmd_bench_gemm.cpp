@@ -53,7 +53,8 @@ void run_bench_gemm(const BenchArgs& a) {
   const kernels::GemmFormat format = parse_dtype(a.dtype);
   const std::string dtype = a.dtype.empty() ? "fp32" : a.dtype;
 
-  const int64_t weight_bytes = s.n * s.k * (format == kernels::GemmFormat::BF16 ? 2 : 4);
+  const int64_t weight_bytes =
+      s.n * s.k * (format == kernels::GemmFormat::INT8 ? 1 : format == kernels::GemmFormat::BF16 ? 2 : 4);
   const int64_t copies = std::clamp<int64_t>((256ll << 20) / weight_bytes + 1, 1, 4096);
   std::mt19937 rng(static_cast<uint32_t>(a.seed));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

@@ -38,14 +38,16 @@ void apply_threads(int threads) {
 
 void add_dtype_option(CLI::App& cmd, std::string& dtype) {
   cmd.add_option("--dtype", dtype,
-                 "compute dtype of the Linear layers: fp32 (default), bf16 (bf16 weights and products, fp32 sums)")
+                 "compute dtype of the encoder's Linear layers: fp32 (default), bf16 (bf16 weights and products, "
+                 "fp32 sums) or int8 (dynamic quantisation: s8 weights per channel, u8 activations per row)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
 }
 
 kernels::GemmFormat parse_dtype(const std::string& dtype) {
   if (dtype.empty() || dtype == "fp32") return kernels::GemmFormat::F32;
   if (dtype == "bf16") return kernels::GemmFormat::BF16;
-  TF_FAIL("--dtype " << dtype << ": not available yet (fp32 and bf16 are)");
+  if (dtype == "int8") return kernels::GemmFormat::INT8;
+  TF_FAIL("--dtype " << dtype << ": expected fp32, bf16 or int8");
 }
 
 ProgressLine::ProgressLine(std::string what)

@@ -59,6 +59,14 @@ bool cpu_supports_avx512_bf16() {
 #endif
 }
 
+bool cpu_supports_avx512_vnni() {
+#if defined(__x86_64__)
+  return cpu_supports(Isa::Avx512) && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
 std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::Generic: return "generic";

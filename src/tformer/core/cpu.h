@@ -17,5 +17,7 @@ bool cpu_supports(Isa isa);
 // AVX512-BF16 (vdpbf16ps), on top of Isa::Avx512: tformer's bf16 GEMM
 // where there is no AMX.
 bool cpu_supports_avx512_bf16();
+// AVX512-VNNI (vpdpbusd), on top of Isa::Avx512: tformer's int8 GEMM.
+bool cpu_supports_avx512_vnni();
 
 }  // namespace tformer

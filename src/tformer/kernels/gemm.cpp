@@ -1,6 +1,7 @@
 #include "tformer/kernels/gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -26,9 +27,18 @@ bool has_bf16_kernel(Isa isa) {
   return isa == Isa::Amx || (isa == Isa::Avx512 && cpu_supports_avx512_bf16());
 }
 
+// Whether int8 operands get an int8 kernel at this level (else PackedB keeps
+// the quantised weights' fp32 values and computes in fp32).
+bool has_int8_kernel(Isa isa) { return isa >= Isa::Avx512 && cpu_supports_avx512_vnni(); }
+
 const GemmMicroKernel& micro_kernel(Isa isa, GemmFormat format = GemmFormat::F32) {
   // Each kernel is fetched only once its ISA is known to be supported: its
   // translation unit may use that ISA's instructions anywhere.
+  if (format == GemmFormat::INT8) {
+    TF_CHECK(has_int8_kernel(isa), "gemm: no int8 kernel at level " << isa_name(isa));
+    static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512_vnni_int8();
+    return k;
+  }
   if (format == GemmFormat::BF16) {
     TF_CHECK(has_bf16_kernel(isa), "gemm: no bf16 kernel at level " << isa_name(isa));
     if (isa == Isa::Amx) {
@@ -38,8 +48,8 @@ const GemmMicroKernel& micro_kernel(Isa isa, GemmFormat format = GemmFormat::F32
     static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512_bf16();
     return k;
   }
-  if (isa == Isa::Amx) isa = Isa::Avx512;  // fp32 has no tile kernel
   switch (isa) {
+    case Isa::Amx:  // fp32 has no tile kernel
     case Isa::Avx512: {
       TF_CHECK(cpu_supports(Isa::Avx512), "gemm: this CPU has no AVX-512");
       static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512();
@@ -120,6 +130,38 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
   }
 }
 
+// Quantises alpha · op(A)[ic : ic+mc, 0 : K] row by row to u8 (a scale and
+// zero point per row, from the row's range widened to include 0, so that 0
+// is exact) and packs it as pack_a does, four values of k per word.
+void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64_t mc, uint32_t* dst,
+                 float* row_scale, int32_t* row_zero) {
+  const int mr = uk.mr;
+  const int64_t steps = packed_steps(uk, g.k);
+  for (int64_t p0 = 0; p0 < mc; p0 += mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - p0);
+    auto* d = reinterpret_cast<uint8_t*>(dst + p0 * steps);  // word (s, r) = bytes [4·(s·mr + r), +4)
+    std::memset(d, 0, sizeof(uint32_t) * steps * mr);
+    for (int64_t r = 0; r < mr; ++r) {
+      if (r >= rows) {
+        row_scale[p0 + r] = 0.0f;
+        row_zero[p0 + r] = 0;
+        continue;
+      }
+      const int64_t i = ic + p0 + r;
+      auto at = [&](int64_t k) { return g.alpha * (g.trans_a ? g.a[k * g.lda + i] : g.a[i * g.lda + k]); };
+      float lo = 0.0f, hi = 0.0f;
+      for (int64_t k = 0; k < g.k; ++k) lo = std::min(lo, at(k)), hi = std::max(hi, at(k));
+      const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
+      const int32_t zero = static_cast<int32_t>(std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f));
+      row_scale[p0 + r] = scale;
+      row_zero[p0 + r] = zero;
+      for (int64_t k = 0; k < g.k; ++k)
+        d[4 * ((k / 4) * mr + r) + k % 4] =
+            static_cast<uint8_t>(std::clamp(std::nearbyint(at(k) / scale) + static_cast<float>(zero), 0.0f, 255.0f));
+    }
+  }
+}
+
 // Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
 // dst + p·panel_stride holds `steps` words for each of nr columns, columns
 // past nc zero.
@@ -158,16 +200,21 @@ void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_
 void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
                 int64_t n0, int64_t n1) {
   thread_local std::vector<uint32_t> a_buffer, b_buffer;
+  thread_local std::vector<float> row_scale(kMc);
+  thread_local std::vector<int32_t> row_zero(kMc);
   const int mr = uk.mr, nr = uk.nr;
   const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
-  uint32_t* a_block = aligned_scratch(a_buffer, kMc * kKc);
+  // int8 quantises each row of A over all of K, so its k block is all of K.
+  const bool quantized = format == GemmFormat::INT8;
+  const int64_t kc_block = quantized ? g.k : kKc;
+  uint32_t* a_block = aligned_scratch(a_buffer, kMc * packed_steps(uk, kc_block));
   uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
   const int64_t nc_block = packed ? n1 - n0 : kNc;
   for (int64_t jc = n0; jc < n1; jc += nc_block) {
     const int64_t nc = std::min(nc_block, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += kKc) {  // kKc is a multiple of every k_per_step
-      const int64_t kc = std::min(kKc, g.k - pc), steps = packed_steps(uk, kc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_block) {  // kKc is a multiple of every k_per_step
+      const int64_t kc = std::min(kc_block, g.k - pc), steps = packed_steps(uk, kc);
       const bool accumulate = pc > 0 || g.beta != 0.0f;
       const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);
       const uint32_t* b_block;
@@ -182,14 +229,23 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
       }
       for (int64_t ic = m0; ic < m1; ic += kMc) {
         const int64_t mc = std::min(kMc, m1 - ic);
-        pack_a(g, format, uk, ic, mc, pc, kc, a_block);
+        if (quantized)
+          pack_a_int8(g, uk, ic, mc, a_block, row_scale.data(), row_zero.data());
+        else
+          pack_a(g, format, uk, ic, mc, pc, kc, a_block);
         for (int64_t ir = 0; ir < mc; ir += mr)
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
                       cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            uk.run(steps, a_block + ir * steps, b_block + (jr / nr) * panel_stride, c, g.ldc, rows, cols,
-                   accumulate);
+            const uint32_t* a_panel = a_block + ir * steps;
+            const uint32_t* b_panel = b_block + (jr / nr) * panel_stride;
+            if (quantized)
+              uk.run_quantized(steps, a_panel, b_panel, c, g.ldc, rows, cols, accumulate,
+                               {row_scale.data() + ir, row_zero.data() + ir, packed->col_scale() + jc + jr,
+                                packed->col_sum() + jc + jr});
+            else
+              uk.run(steps, a_panel, b_panel, c, g.ldc, rows, cols, accumulate);
             if (epilogue) finish_tile(g, c, rows, cols, jc + jr);
           }
       }
@@ -241,12 +297,44 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
 
 }  // namespace
 
+namespace {
+// Column j of op(B) quantised to s8 with its own scale (max |value| / 127):
+// the values through `quantized` (k of them), the scale returned.
+float quantize_column(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t j, int8_t* quantized) {
+  auto at = [&](int64_t kk) { return trans_b ? b[j * ldb + kk] : b[kk * ldb + j]; };
+  float amax = 0.0f;
+  for (int64_t kk = 0; kk < k; ++kk) amax = std::max(amax, std::fabs(at(kk)));
+  const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+  for (int64_t kk = 0; kk < k; ++kk)
+    quantized[kk] = static_cast<int8_t>(std::clamp(std::nearbyint(at(kk) / scale), -127.0f, 127.0f));
+  return scale;
+}
+
+// op(B) as the values the kernels would see in `format`, as a dense [K, N]
+// for CPUs without that format's kernel: bf16-rounded, or int8-quantised
+// and scaled back.
+std::vector<float> emulated_values(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
+                                   GemmFormat format) {
+  std::vector<float> out(k * n);
+  std::vector<int8_t> column(k);
+  for (int64_t j = 0; j < n; ++j) {
+    const float scale = format == GemmFormat::INT8 ? quantize_column(b, ldb, trans_b, k, j, column.data()) : 0.0f;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float v = trans_b ? b[j * ldb + kk] : b[kk * ldb + j];
+      out[kk * n + j] = format == GemmFormat::INT8 ? scale * column[kk] : bf16_to_f32(f32_to_bf16(v));
+    }
+  }
+  return out;
+}
+}  // namespace
+
 PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
                       GemmFormat format) {
   TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
-  // Without vdpbf16ps, bf16 weights are rounded to bf16 and computed in fp32.
-  const bool rounded_f32 = format == GemmFormat::BF16 && !has_bf16_kernel(isa);
-  const GemmFormat packed_format = rounded_f32 ? GemmFormat::F32 : format;
+  // Without the format's kernel, its values are computed in fp32.
+  const bool emulated = (format == GemmFormat::BF16 && !has_bf16_kernel(isa)) ||
+                        (format == GemmFormat::INT8 && !has_int8_kernel(isa));
+  const GemmFormat packed_format = emulated ? GemmFormat::F32 : format;
   const GemmMicroKernel& uk = micro_kernel(isa, packed_format);
   PackedB p;
   p.k_ = k;
@@ -257,15 +345,31 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   p.format_ = packed_format;
   const int64_t panels = (n + uk.nr - 1) / uk.nr, steps = packed_steps(uk, k);
   p.words_per_panel_ = steps * uk.nr;
-  p.data_ = Tensor::empty({panels * p.words_per_panel_}, DType::I32);
+  p.data_ = Tensor::zeros({panels * p.words_per_panel_}, DType::I32);
   uint32_t* dst = p.data_.data<uint32_t>();
-  std::vector<float> rounded;
-  if (rounded_f32) {  // the bf16 values of op(B), as a dense [K, N]
-    rounded.resize(k * n);
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < n; ++j)
-        rounded[kk * n + j] = bf16_to_f32(f32_to_bf16(trans_b ? b[j * ldb + kk] : b[kk * ldb + j]));
-    b = rounded.data();
+  if (packed_format == GemmFormat::INT8) {
+    // Word (s, c) of a panel: the s8 values of k = 4s .. 4s + 3 of its column c.
+    p.col_scale_ = Tensor::zeros({panels * uk.nr});
+    p.col_sum_ = Tensor::zeros({panels * uk.nr}, DType::I32);
+    parallel_for(n, 16, [&](int64_t j0, int64_t j1) {
+      std::vector<int8_t> column(k);
+      for (int64_t j = j0; j < j1; ++j) {
+        p.col_scale_.data<float>()[j] = quantize_column(b, ldb, trans_b, k, j, column.data());
+        int32_t sum = 0;
+        auto* panel = reinterpret_cast<int8_t*>(dst + (j / uk.nr) * p.words_per_panel_);
+        for (int64_t kk = 0; kk < k; ++kk) {
+          panel[4 * ((kk / 4) * uk.nr + j % uk.nr) + kk % 4] = column[kk];
+          sum += column[kk];
+        }
+        p.col_sum_.data<int32_t>()[j] = sum;
+      }
+    });
+    return p;
+  }
+  std::vector<float> values;
+  if (emulated) {
+    values = emulated_values(b, ldb, trans_b, k, n, format);
+    b = values.data();
     ldb = n;
     trans_b = false;
   }

@@ -46,7 +46,12 @@ struct GemmArgs {
   std::optional<Activation> activation;
 };
 
-enum class GemmFormat { F32, BF16 };
+// INT8: dynamic quantisation as torch.ao.quantization.quantize_dynamic does
+// it, with finer scales: B (the weights) s8 with one scale per column (output
+// channel), A (the activations) u8 with a scale and zero point per row,
+// computed at each call; products summed exactly in int32 (vpdpbusd), then
+// rescaled to fp32.
+enum class GemmFormat { F32, BF16, INT8 };
 
 // op(B) [K, N] packed for one micro-kernel: panels of NR columns, each a
 // column-interleaved run of 4-byte words over k (one fp32, or a bf16 pair of
@@ -66,13 +71,16 @@ class PackedB {
   // Panel p, from its k-th value (k a multiple of the format's k per word).
   const uint32_t* panel(int64_t p, int64_t k = 0) const;
   int64_t panel_stride() const { return words_per_panel_; }  // words from one panel to the next
+  // INT8: each column's scale and sum of its s8 values ([N], padded to the panels).
+  const float* col_scale() const { return col_scale_.data<float>(); }
+  const int32_t* col_sum() const { return col_sum_.data<int32_t>(); }
 
  private:
   int64_t k_ = 0, n_ = 0, words_per_panel_ = 0;
   int nr_ = 0, k_per_word_ = 1;
   Isa isa_ = Isa::Generic;
   GemmFormat format_ = GemmFormat::F32;
-  Tensor data_;
+  Tensor data_, col_scale_, col_sum_;
 };
 
 void gemm(const GemmArgs& args);

@@ -27,17 +27,31 @@ namespace tformer::kernels::detail {
 using GemmMicroKernelFn = void (*)(int64_t steps, const void* a, const void* b, float* c, int64_t ldc,
                                    int rows, int cols, bool accumulate);
 
+// Quantised (int8) kernels also take the tile's dequantisation parameters:
+// per row of A a scale and a u8 zero point, per column of B a scale and the
+// sum of its s8 values.
+struct GemmQuantTile {
+  const float* row_scale;
+  const int32_t* row_zero;
+  const float* col_scale;
+  const int32_t* col_sum;
+};
+using GemmQuantKernelFn = void (*)(int64_t steps, const void* a, const void* b, float* c, int64_t ldc, int rows,
+                                   int cols, bool accumulate, const GemmQuantTile& q);
+
 struct GemmMicroKernel {
   int mr = 0, nr = 0;              // register tile
   int k_per_step = 1;              // values of k in one packed word
   int step_multiple = 1;           // packed steps are zero-padded to a multiple of this
   bool a_rows_contiguous = false;  // A panel layout: [row][step] (AMX tiles), else [step][row]
-  GemmMicroKernelFn run = nullptr;
+  GemmMicroKernelFn run = nullptr;           // float kernels
+  GemmQuantKernelFn run_quantized = nullptr;  // int8 kernels: words of four k, u8 A, s8 B
 };
 
 GemmMicroKernel gemm_micro_kernel_avx512();
 GemmMicroKernel gemm_micro_kernel_avx512_bf16();
 GemmMicroKernel gemm_micro_kernel_amx_bf16();
+GemmMicroKernel gemm_micro_kernel_avx512_vnni_int8();
 GemmMicroKernel gemm_micro_kernel_avx2();
 GemmMicroKernel gemm_micro_kernel_generic();
 

@@ -1,0 +1,93 @@
+// AVX512-VNNI int8 GEMM micro-kernel (gemm_kernels.h) for dynamically
+// quantised Linear layers: A rows as u8 with a per-row scale and zero point,
+// B columns as s8 with a per-column scale. Each packed word holds four values
+// of consecutive k; vpdpbusd multiplies an A quad (broadcast) by the B quads
+// of 16 columns and adds the four products to int32 accumulators. At the end
+//
+//   C[r][c] (+)= row_scale[r] · col_scale[c] · (acc[r][c] − row_zero[r] · col_sum[c])
+//
+// (col_sum: the column's sum of s8 weights, so the zero point drops out).
+// The sums stay exact in int32 for any K up to 2^31 / (255 · 127) ≈ 66 000.
+// A 12 × 32 tile: 24 zmm accumulators. Compiled with -mavx512vnni (and AVX-512).
+// GCC 12's avx512fintrin.h trips -Wuninitialized inside _mm512_cvtepi32_ps (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "tformer/kernels/gemm_kernels.h"
+
+namespace tformer::kernels::detail {
+
+namespace {
+constexpr int kMr = 12, kNr = 32;
+
+__mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
+
+template <int R>
+void tile(int64_t steps, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int cols, bool accumulate,
+          const GemmQuantTile& q) {
+  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+  __m512i acc[R][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+  for (int64_t s = 0; s < steps; ++s) {
+    const __m512i b0 = _mm512_load_si512(b), b1 = _mm512_load_si512(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < R; ++i) {
+      const __m512i ai = _mm512_set1_epi32(static_cast<int>(a[i]));
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], ai, b0);
+      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], ai, b1);
+    }
+    a += kMr;
+    b += kNr;
+  }
+  const __m512 col_scale0 = _mm512_maskz_loadu_ps(m0, q.col_scale), col_scale1 = _mm512_maskz_loadu_ps(m1, q.col_scale + 16);
+  const __m512i col_sum0 = _mm512_maskz_loadu_epi32(m0, q.col_sum), col_sum1 = _mm512_maskz_loadu_epi32(m1, q.col_sum + 16);
+#pragma GCC unroll 12
+  for (int i = 0; i < R; ++i) {
+    const __m512i zero = _mm512_set1_epi32(q.row_zero[i]);
+    const __m512 scale = _mm512_set1_ps(q.row_scale[i]);
+    __m512 y0 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale0),
+                              _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], _mm512_mullo_epi32(zero, col_sum0))));
+    __m512 y1 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1),
+                              _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], _mm512_mullo_epi32(zero, col_sum1))));
+    if (accumulate) {
+      y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, c + i * ldc));
+      y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + i * ldc, m0, y0);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, y1);
+  }
+}
+
+void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
+                  int cols, bool accumulate, const GemmQuantTile& q) {
+  const auto* a = static_cast<const uint32_t*>(packed_a);
+  const auto* b = static_cast<const uint32_t*>(packed_b);
+  switch (rows) {
+    case 1: return tile<1>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 2: return tile<2>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 3: return tile<3>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 4: return tile<4>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 5: return tile<5>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 6: return tile<6>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 7: return tile<7>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 8: return tile<8>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 9: return tile<9>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 10: return tile<10>(steps, a, b, c, ldc, cols, accumulate, q);
+    case 11: return tile<11>(steps, a, b, c, ldc, cols, accumulate, q);
+    default: return tile<kMr>(steps, a, b, c, ldc, cols, accumulate, q);
+  }
+}
+}  // namespace
+
+GemmMicroKernel gemm_micro_kernel_avx512_vnni_int8() {
+  GemmMicroKernel k;
+  k.mr = kMr;
+  k.nr = kNr;
+  k.k_per_step = 4;
+  k.run_quantized = micro_kernel;
+  return k;
+}
+
+}  // namespace tformer::kernels::detail
