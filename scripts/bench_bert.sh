@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tformer vs ONNX Runtime and PyTorch on a BERT-base-shaped
-# BertForSequenceClassification with random weights (fp32 and bf16, seq 128,
+# BertForSequenceClassification with random weights (fp32, bf16 and int8, seq 128,
 # batch 1 and 8, 1 and 2 threads), and the tables it measures written into
 # BENCHMARKS.md between the bench_bert markers.
 #
@@ -13,9 +13,12 @@
 #   MODEL_DIR   the random model (default: $BUILD_DIR/bench-models/bert-base-random,
 #               written by tools/make_random_bert.py when absent)
 #   BATCHES     default "1 8";  THREADS  default "1 2";  SEQ  default 128
-#   DTYPES      default "fp32 bf16": fp32 runs all three engines; bf16 runs
+#   DTYPES      default "fp32 bf16 int8": fp32 runs all three engines; bf16 runs
 #               tformer with --dtype bf16 and PyTorch under bf16 autocast
-#               (tools/torch_bert_bench.py --dtype bf16), no ONNX Runtime
+#               (tools/torch_bert_bench.py --dtype bf16); int8 runs tformer with
+#               --dtype int8 and PyTorch's dynamic int8 (quantize_dynamic of its
+#               Linear layers, tools/torch_bert_bench.py --dtype int8); no ONNX
+#               Runtime for either
 #   RUNS        timed forwards per measurement (default 10);  WARMUP  default 2
 #               (tformer and PyTorch; ONNX Runtime's ort_bert.js always times 7 after 1)
 #   PYTHON      default /usr/bin/python3 (Debian's, with PyTorch)
@@ -34,7 +37,7 @@
 # same token ids; their logits are compared as a sanity check. ONNX Runtime
 # runs the anchors' own BERT-base export (same shapes, its own random weights
 # and ids: the speed of a dense fp32 forward does not depend on them). In bf16
-# the logits differ by rounding: their difference is reported, not checked. The
+# and int8 the logits differ by rounding: their difference is reported, not checked. The
 # engines run interleaved, shape by shape, so that load on this (shared)
 # machine hits them alike.
 set -euo pipefail
@@ -43,7 +46,7 @@ cd "$(dirname "$0")/.."
 BENCH_NAME=bench_bert
 source scripts/bench_common.sh  # BUILD_DIR, PYTHON, THREADS, RUNS, WARMUP, OUT_MD, ANCHORS_DIR
 BATCHES=${BATCHES:-"1 8"}
-DTYPES=${DTYPES:-"fp32 bf16"}
+DTYPES=${DTYPES:-"fp32 bf16 int8"}
 SEQ=${SEQ:-128}
 PT_CORETYPES=${PT_CORETYPES:-"unset SkylakeX"}
 ORT=${ORT:-1}
@@ -52,7 +55,7 @@ MODEL_DIR=${MODEL_DIR:-$BUILD_DIR/bench-models/bert-base-random}
 ORT_MODEL=${ORT_MODEL:-$BUILD_DIR/bench-models/bert-base-anchor.onnx}
 log() { bench_log "$@"; }
 for d in $DTYPES; do
-  [[ $d == fp32 || $d == bf16 ]] || { log "DTYPES: '$d' is neither fp32 nor bf16"; exit 1; }
+  [[ $d == fp32 || $d == bf16 || $d == int8 ]] || { log "DTYPES: '$d' is not fp32, bf16 or int8"; exit 1; }
 done
 
 # 1. tformer
@@ -132,12 +135,25 @@ import bench_report as br
 env, rows = br.inputs()
 key = lambda r: (r["batch"], r["seq"], r["threads"])
 of = lambda engine, dtype: [r for r in rows if r["engine"] == engine and r.get("dtype", "fp32") == dtype]
-tf, tf16 = ({key(r): r for r in of("tformer", d)} for d in ("fp32", "bf16"))
-ort = {key(r): r for r in of("ort", "fp32")}
-pt, pt16 = (br.pytorch_by_key(of("pytorch", d), key) for d in ("fp32", "bf16"))
-tf_any = [*tf.values(), *tf16.values()]
 ORT_TARGET, PT_TARGET = 0.9, 0.65
-BF16_PT_TARGET, BF16_FP32_TARGET = 0.8, 0.55
+# The low-precision dtypes, each with a table: (its targets: tformer's time ≤ PT × PyTorch's in that dtype
+# and ≤ FP32 × tformer fp32's; what tformer runs; what PyTorch runs; PyTorch's run in the column heads).
+# A field of PyTorch's rows in that dtype (the values it takes, "?" without any).
+pt_field = lambda dtype, f: ", ".join(sorted({str(r.get(f, "?")) for r in of("pytorch", dtype)})) or "?"
+LOW = {
+    "bf16": ({"PT": 0.8, "FP32": 0.55}, "bf16 weights and products, fp32 sums",
+             "with its forward under `torch.autocast(\"cpu\", dtype=torch.bfloat16)`", "bf16-autocast"),
+    "int8": ({"PT": 0.6, "FP32": 0.35}, "dynamic quantisation of the encoder's Linear layers: s8 weights per "
+             "output channel, u8 activations per row",
+             "with `torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)` "
+             f"(its dynamic int8, {pt_field('int8', 'int8_weight_qscheme')} weights, on the quantized engine "
+             f"{pt_field('int8', 'quantized_engine')})", "dynamic-int8"),
+}
+tf, ort, pt = ({key(r): r for r in of("tformer", "fp32")}, {key(r): r for r in of("ort", "fp32")},
+               br.pytorch_by_key(of("pytorch", "fp32"), key))
+tf_low = {d: {key(r): r for r in of("tformer", d)} for d in LOW}
+pt_low = {d: br.pytorch_by_key(of("pytorch", d), key) for d in LOW}
+tf_any = [*tf.values(), *(r for d in LOW for r in tf_low[d].values())]
 
 
 def table(intro, columns, align, tf_rows, pt_rows, cells):
@@ -178,23 +194,24 @@ if tf:
                    lambda k, t, best, pt_cells: [br.ms(ort[k]) if k in ort else "n/a", *pt_cells,
                                                  br.ratio_cell(t, ort.get(k), ORT_TARGET),
                                                  br.ratio_cell(t, best, PT_TARGET), br.logits_delta(t, best)])
-if tf16:
-    lines += table("bf16: tformer with `--dtype bf16` (bf16 weights and products, fp32 sums), PyTorch with its "
-                   "forward under `torch.autocast(\"cpu\", dtype=torch.bfloat16)`, ONNX Runtime not run. "
-                   f"Targets: tformer bf16's time ≤ {BF16_PT_TARGET} × PyTorch bf16 best's and ≤ {BF16_FP32_TARGET} × "
-                   "tformer fp32's at the same batch and threads (✓ / ✗ after each ratio). The logits of bf16 "
-                   "forwards differ by rounding: their Δ is shown, against PyTorch bf16 and (in brackets) tformer "
+for d, (target, tf_what, pt_what, pt_name) in LOW.items():
+    if not tf_low[d]:
+        continue
+    lines += table(f"{d}: tformer with `--dtype {d}` ({tf_what}), PyTorch {pt_what}, ONNX Runtime not run. "
+                   f"Targets: tformer {d}'s time ≤ {target['PT']} × PyTorch {d} best's and ≤ {target['FP32']} × "
+                   f"tformer fp32's at the same batch and threads (✓ / ✗ after each ratio). The logits of {d} "
+                   f"forwards differ by rounding: their Δ is shown, against PyTorch {d} and (in brackets) tformer "
                    "fp32, not checked.",
-                   ["tformer bf16 median ms (min)", "tformer GFLOP/s", "PyTorch bf16-autocast best median ms (min), config",
-                    "PyTorch bf16 other configs median ms", "tformer/PyTorch bf16 best", "tformer bf16/fp32",
-                    "max abs Δ logits[0] vs PyTorch bf16 (vs tformer fp32)"],
-                   "---|---|---:|---:|---:|", tf16, pt16,
-                   lambda k, t, best, pt_cells: [*pt_cells, br.ratio_cell(t, best, BF16_PT_TARGET),
-                                                 br.ratio_cell(t, tf.get(k), BF16_FP32_TARGET),
+                   [f"tformer {d} median ms (min)", "tformer GFLOP/s", f"PyTorch {pt_name} best median ms (min), config",
+                    f"PyTorch {d} other configs median ms", f"tformer/PyTorch {d} best", f"tformer {d}/fp32",
+                    f"max abs Δ logits[0] vs PyTorch {d} (vs tformer fp32)"],
+                   "---|---|---:|---:|---:|", tf_low[d], pt_low[d],
+                   lambda k, t, best, pt_cells: [*pt_cells, br.ratio_cell(t, best, target["PT"]),
+                                                 br.ratio_cell(t, tf.get(k), target["FP32"]),
                                                  f"{br.logits_delta(t, best)} ({br.logits_delta(t, tf.get(k))})"])
 lines.append("")
 load_tf = sorted(r["load_ms"] for r in tf_any)
-load_pt = sorted(r["load_ms"] for e in [*pt.values(), *pt16.values()] for r in e["configs"])
+load_pt = sorted(r["load_ms"] for p in [pt, *pt_low.values()] for e in p.values() for r in e["configs"])
 if load_tf and load_pt:
     lines.append(f"Load time (from_pretrained / building the torch module and loading the safetensors), "
                  f"median over the runs: tformer {load_tf[len(load_tf)//2]:.0f} ms, PyTorch {load_pt[len(load_pt)//2]:.0f} ms.")
@@ -210,7 +227,7 @@ commands = [f"/usr/bin/python3 tools/make_random_bert.py {env['MODEL_DIR']}", en
 if env["ORT_VERSION"]:
     commands += [env["ORT_EXPORT"], env["ORT_EXAMPLE"] + "   # fp32 only"]
 commands.append(env["PT_EXAMPLE"] + "   # runs every thread config × coretype, each in a fresh process")
-defaults = {"BATCHES": "1 8", "THREADS": "1 2", "DTYPES": "fp32 bf16", "SEQ": "128", "RUNS": "10", "WARMUP": "2",
+defaults = {"BATCHES": "1 8", "THREADS": "1 2", "DTYPES": "fp32 bf16 int8", "SEQ": "128", "RUNS": "10", "WARMUP": "2",
             "PT_CORETYPES": "unset SkylakeX"}
 lines += br.commands_lines("Commands (B ∈ {" + ", ".join(env["BATCHES"].split()) + "}, T ∈ {"
                            + ", ".join(env["THREADS"].split()) + "}, D ∈ {" + ", ".join(env["DTYPES"].split())

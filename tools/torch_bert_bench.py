@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tools/torch_bert_bench.py --model DIR [--batch 1] [--seq 128]
       [--threads T] [--runs 10] [--warmup 2] [--config all|torch1-blasT|torchT-blas1]
-      [--coretypes unset,SkylakeX] [--dtype fp32|bf16]
+      [--coretypes unset,SkylakeX] [--dtype fp32|bf16|int8]
 
 Builds a BertForSequenceClassification with Hugging Face's module structure
 and parameter names (separate query/key/value Linear, matmul, softmax,
@@ -14,7 +14,13 @@ torch.inference_mode: W warm-up runs, then N timed ones (time.perf_counter).
 --dtype fp32 (default) runs them in fp32; --dtype bf16 wraps them in
 torch.autocast("cpu", dtype=torch.bfloat16) (the weights stay fp32; autocast
 casts them and the activations to bf16 for the ops on its bf16 list: Linear,
-matmul), PyTorch's own mixed-precision inference. "dtype" in the JSON says which.
+matmul), PyTorch's own mixed-precision inference; --dtype int8 runs them on
+torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+dtype=torch.qint8) of the loaded model, PyTorch's dynamic int8 (every Linear:
+s8 weights quantised once, u8 activations quantised at each call; the rest
+stays fp32), on the quantized engine torch.backends.quantized.engine names
+("quantized_engine" in the JSON, with "int8_weight_qscheme", how the weights
+were quantised). "dtype" in the JSON says which.
 
 Input ids come from the same generator as `tformer bench` ([CLS], random ids,
 [SEP]; a 64-bit LCG, seed 0), so the logits of both engines are comparable.
@@ -72,8 +78,9 @@ def parse_args(argv):
     p.add_argument("--coretypes", default="",
                    help="with --config all: run each configuration under each of these OPENBLAS_CORETYPE "
                         "values (comma list; 'unset' removes the variable)")
-    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
-                   help="fp32 forwards, or bf16 ones under torch.autocast('cpu', dtype=torch.bfloat16)")
+    p.add_argument("--dtype", choices=["fp32", "bf16", "int8"], default="fp32",
+                   help="fp32 forwards, bf16 ones under torch.autocast('cpu', dtype=torch.bfloat16), or int8 "
+                        "ones of torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)")
     return parse_common(p, argv)
 
 
@@ -288,7 +295,12 @@ def run_one(a, config):
     sd.pop("bert.embeddings.position_ids", None)
     model.load_state_dict(sd, strict=True)
     model.eval()
-    load_ms = (time.perf_counter() - t0) * 1e3
+    int8 = {}
+    if a.dtype == "int8":
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        int8 = {"quantized_engine": torch.backends.quantized.engine,
+                "int8_weight_qscheme": str(model.classifier.weight().qscheme()).replace("torch.", "")}
+    load_ms = (time.perf_counter() - t0) * 1e3  # with --dtype int8, quantising the weights too
 
     cls, sep = special_ids(a.model, cfg["vocab_size"])
     ids = torch.tensor(make_ids(a.batch, a.seq, cfg["vocab_size"], cls, sep, a.seed), dtype=torch.long)
@@ -310,7 +322,7 @@ def run_one(a, config):
         **openblas_info(),
         "median_ms": round(med, 3), "min_ms": round(min(times), 3),
         "seq_per_s": round(a.batch / med * 1e3, 3),
-        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": a.dtype, "runs": a.runs,
+        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": a.dtype, **int8, "runs": a.runs,
         "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
         "finite": bool(torch.isfinite(logits).all()),
         "logits": [round(float(v), 6) for v in logits[0]],
