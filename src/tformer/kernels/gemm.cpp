@@ -130,11 +130,20 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
   }
 }
 
+// Round to nearest, ties to even, for |x| < 2^22, in two additions: baseline
+// x86-64 has no rounding instruction, and std::nearbyint is a libm call.
+inline float round_even(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 · 2^23
+  return (x + kMagic) - kMagic;
+}
+
 // Quantises alpha · op(A)[ic : ic+mc, 0 : K] row by row to u8 (a scale and
 // zero point per row, from the row's range widened to include 0, so that 0
 // is exact) and packs it as pack_a does, four values of k per word.
 void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64_t mc, uint32_t* dst,
                  float* row_scale, int32_t* row_zero) {
+  thread_local std::vector<float> row;
+  row.resize(g.k);
   const int mr = uk.mr;
   const int64_t steps = packed_steps(uk, g.k);
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
@@ -148,16 +157,19 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
         continue;
       }
       const int64_t i = ic + p0 + r;
-      auto at = [&](int64_t k) { return g.alpha * (g.trans_a ? g.a[k * g.lda + i] : g.a[i * g.lda + k]); };
+      float* v = row.data();
+      if (g.trans_a)
+        for (int64_t k = 0; k < g.k; ++k) v[k] = g.alpha * g.a[k * g.lda + i];
+      else
+        for (int64_t k = 0; k < g.k; ++k) v[k] = g.alpha * g.a[i * g.lda + k];
       float lo = 0.0f, hi = 0.0f;
-      for (int64_t k = 0; k < g.k; ++k) lo = std::min(lo, at(k)), hi = std::max(hi, at(k));
+      for (int64_t k = 0; k < g.k; ++k) lo = std::min(lo, v[k]), hi = std::max(hi, v[k]);
       const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-      const int32_t zero = static_cast<int32_t>(std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f));
+      const float zero = std::clamp(round_even(-lo / scale), 0.0f, 255.0f);
       row_scale[p0 + r] = scale;
-      row_zero[p0 + r] = zero;
+      row_zero[p0 + r] = static_cast<int32_t>(zero);
       for (int64_t k = 0; k < g.k; ++k)
-        d[4 * ((k / 4) * mr + r) + k % 4] =
-            static_cast<uint8_t>(std::clamp(std::nearbyint(at(k) / scale) + static_cast<float>(zero), 0.0f, 255.0f));
+        d[4 * ((k / 4) * mr + r) + k % 4] = static_cast<uint8_t>(std::clamp(round_even(v[k] / scale) + zero, 0.0f, 255.0f));
     }
   }
 }
@@ -306,7 +318,7 @@ float quantize_column(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   for (int64_t kk = 0; kk < k; ++kk) amax = std::max(amax, std::fabs(at(kk)));
   const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
   for (int64_t kk = 0; kk < k; ++kk)
-    quantized[kk] = static_cast<int8_t>(std::clamp(std::nearbyint(at(kk) / scale), -127.0f, 127.0f));
+    quantized[kk] = static_cast<int8_t>(std::clamp(round_even(at(kk) / scale), -127.0f, 127.0f));
   return scale;
 }
 
