@@ -123,6 +123,13 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
       }
       continue;
     }
+    if (format == GemmFormat::F32) {  // A stored [K, M]: each k reads `rows` consecutive floats
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.a + (pc + k) * g.lda + ic + p0;
+        for (int64_t r = 0; r < rows; ++r) d[k * step_stride + r * row_stride] = f32_bits(g.alpha * src[r]);
+      }
+      continue;
+    }
     for (int64_t s = 0; s < steps; ++s)
       for (int64_t r = 0; r < rows; ++r)
         d[s * step_stride + r * row_stride] =
@@ -189,6 +196,13 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kp
     if (cols < nr) std::memset(d, 0, sizeof(uint32_t) * steps * nr);
     if (format == GemmFormat::F32 && !trans_b && steps == kc) {  // rows of B are contiguous runs of a panel's columns
       for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
+      continue;
+    }
+    if (format == GemmFormat::F32 && trans_b && steps == kc) {  // B stored [N, K]: each column a run of k
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = b + (jc + p0 + c) * ldb + pc;
+        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = f32_bits(src[k]);
+      }
       continue;
     }
     for (int64_t c = 0; c < cols; ++c)
