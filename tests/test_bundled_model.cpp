@@ -19,13 +19,23 @@ TEST(BundledModel, ClassifiesTheReadmeSentencesWithNoFlags) {
   EXPECT_EQ(nlohmann::json::parse(terrible)["label"], "NEGATIVE") << terrible;
 }
 
-// The recipe's run scored 0.7924 (fp32 and bf16 alike; 0.8016 after its
-// second epoch). The fine-tuning issue asks for 0.80: this guards the model
-// that is bundled now, and is to be raised with a better recipe.
+// The recipe's run scored 0.8016 (fp32, bf16 and int8 alike; 0.8039 after
+// its first epoch). The fine-tuning issue asks for at least 0.80.
 TEST(BundledModel, HoldsItsSst2DevAccuracy) {
   auto r = run_command(cli() + " eval --json --data '" + (shared_dir() / "data/sst2/dev.tsv").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j["n"], 872);
-  EXPECT_GE(j["accuracy"].get<double>(), 0.79) << r.output;
+  EXPECT_GE(j["accuracy"].get<double>(), 0.80) << r.output;
+}
+
+TEST(BundledModel, Bf16AndInt8StayWithinHalfAPointOfFp32OnSst2Dev) {
+  auto accuracy = [](const std::string& dtype) {
+    auto r = run_command(cli() + " eval --json --dtype " + dtype + " --data '" +
+                         (shared_dir() / "data/sst2/dev.tsv").string() + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output)["accuracy"].get<double>();
+  };
+  const double fp32 = accuracy("fp32");
+  for (const char* dtype : {"bf16", "int8"}) EXPECT_NEAR(accuracy(dtype), fp32, 0.005) << dtype;
 }
