@@ -15,9 +15,10 @@ namespace tformer::kernels {
 namespace {
 using detail::GemmMicroKernel;
 
-// Cache blocking (BLIS's KC, MC, NC). A KC-deep A micro-panel (MR × KC) stays
-// in L1 while the micro-kernel walks the B micro-panels of a packed B block
-// (KC × NC, 768 KB) held in L2; the packed A block is MC × KC (192 KB).
+// Cache blocking (BLIS's KC, MC, NC). A KC-deep B micro-panel (KC × NR,
+// 32 KB) stays in L1 while the micro-kernel walks the A micro-panels of the
+// packed A block (MC × KC, 192 KB) held in L2, as BLIS's macro-kernel does;
+// a B block packed per call is KC × NC (768 KB).
 // MC and NC are multiples of every kernel's MR and NR.
 constexpr int64_t kKc = 256, kMc = 192, kNc = 768;
 
@@ -259,8 +260,8 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
           pack_a_int8(g, uk, ic, mc, a_block, row_scale.data(), row_zero.data());
         else
           pack_a(g, format, uk, ic, mc, pc, kc, a_block);
-        for (int64_t ir = 0; ir < mc; ir += mr)
-          for (int64_t jr = 0; jr < nc; jr += nr) {
+        for (int64_t jr = 0; jr < nc; jr += nr)
+          for (int64_t ir = 0; ir < mc; ir += mr) {
             const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
                       cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
