@@ -306,9 +306,13 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
   if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
   // Split the columns (in whole NR panels) when there are enough of them, else
   // the rows. Any split gives the same result: each element is computed the
-  // same way by whichever thread owns it.
+  // same way by whichever thread owns it. A column split has every thread
+  // pack all of A; int8 quantises A as it packs, which would then be serial
+  // work next to the cheap products, so int8 splits rows (each thread then
+  // reads all of B: for bf16 that cost more than it saved at batch 1).
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
-  const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
+  const bool costly_a = packed && packed->format() == GemmFormat::INT8 && m_panels >= threads;
+  const bool split_n = !costly_a && (n_panels >= 2 * threads || n_panels >= m_panels);
   const int64_t panels = split_n ? n_panels : m_panels;
   const int64_t parts = std::min<int64_t>(threads, panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
