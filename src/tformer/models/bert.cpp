@@ -184,32 +184,42 @@ BertLayer BertLayer::load(const io::WeightView& vb, const BertConfig& cfg) {
   return l;
 }
 
-void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq) const {
+void BertLayer::forward(BertActivations& act, int64_t batch, int64_t seq, bool cls_only) const {
   const BertConfig& cfg = *cfg_;
   const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim();
+  // Rows the layer computes past attention: every token, or each [CLS].
+  const int64_t rows = cls_only ? batch : tokens;
   float* hidden = act.hidden.data<float>();
   float* qkv = act.qkv.data<float>();
   float* context = act.context.data<float>();
   float* projected = act.projected.data<float>();
 
   // Self-attention: one GEMM for Q, K and V, read in place as [batch, seq, 3, heads, d].
+  // Keys and values always come from every token; with cls_only only the
+  // [CLS] queries attend (Sq = 1).
   qkv_.forward(hidden, tokens, qkv);
   const int64_t row = 3 * h;
   kernels::HeadsView q{qkv, seq * row, d, row}, k{qkv + h, seq * row, d, row},
-      v{qkv + 2 * h, seq * row, d, row}, out{context, seq * h, d, h};
+      v{qkv + 2 * h, seq * row, d, row}, out{context, (rows / batch) * h, d, h};
   kernels::AttentionMask mask;
   mask.data = act.key_mask.data<float>();
   mask.batch_stride = seq;
-  kernels::AttentionShape shape{batch, cfg.num_attention_heads, seq, seq, d};
+  kernels::AttentionShape shape{batch, cfg.num_attention_heads, rows / batch, seq, d};
   kernels::attention(shape, q, k, v, out, 1.0f / std::sqrt(static_cast<float>(d)), mask);
 
+  // The [CLS] rows' residual, gathered to the front of hidden (row b from
+  // row b·seq: each source lies at or after its destination, and after every
+  // earlier destination, so copying in order is safe).
+  if (cls_only)
+    for (int64_t b = 1; b < batch; ++b) std::memcpy(hidden + b * h, hidden + b * seq * h, h * sizeof(float));
+
   // Add & Norm, then the feed-forward block and its Add & Norm.
-  attention_output_.forward(context, tokens, projected);
-  attention_norm_.forward(projected, hidden, tokens, hidden);
+  attention_output_.forward(context, rows, projected);
+  attention_norm_.forward(projected, hidden, rows, hidden);
   float* inter = act.intermediate.data<float>();
-  intermediate_.forward(hidden, tokens, inter, cfg.hidden_act);
-  output_.forward(inter, tokens, projected);
-  output_norm_.forward(projected, hidden, tokens, hidden);
+  intermediate_.forward(hidden, rows, inter, cfg.hidden_act);
+  output_.forward(inter, rows, projected);
+  output_norm_.forward(projected, hidden, rows, hidden);
 }
 
 void BertLayer::set_weight_format(kernels::GemmFormat format) {
@@ -218,37 +228,6 @@ void BertLayer::set_weight_format(kernels::GemmFormat format) {
 
 void BertModel::set_weight_format(kernels::GemmFormat format) {
   for (BertLayer& l : layers_) l.set_weight_format(format);
-}
-
-void BertLayer::forward_cls(BertActivations& act, int64_t batch, int64_t seq) const {
-  const BertConfig& cfg = *cfg_;
-  const int64_t tokens = batch * seq, h = cfg.hidden_size, d = cfg.head_dim();
-  float* hidden = act.hidden.data<float>();
-  float* qkv = act.qkv.data<float>();
-  float* context = act.context.data<float>();
-  float* projected = act.projected.data<float>();
-
-  // Every token's keys and values; only the [CLS] queries attend (Sq = 1).
-  qkv_.forward(hidden, tokens, qkv);
-  const int64_t row = 3 * h;
-  kernels::HeadsView q{qkv, seq * row, d, row}, k{qkv + h, seq * row, d, row},
-      v{qkv + 2 * h, seq * row, d, row}, out{context, h, d, h};
-  kernels::AttentionMask mask;
-  mask.data = act.key_mask.data<float>();
-  mask.batch_stride = seq;
-  kernels::attention({batch, cfg.num_attention_heads, 1, seq, d}, q, k, v, out,
-                     1.0f / std::sqrt(static_cast<float>(d)), mask);
-
-  // The [CLS] rows' residual, gathered to the front of hidden (row b from
-  // row b·seq: each source lies at or after its destination, and after every
-  // earlier destination, so copying in order is safe).
-  for (int64_t b = 1; b < batch; ++b) std::memcpy(hidden + b * h, hidden + b * seq * h, h * sizeof(float));
-  attention_output_.forward(context, batch, projected);
-  attention_norm_.forward(projected, hidden, batch, hidden);
-  float* inter = act.intermediate.data<float>();
-  intermediate_.forward(hidden, batch, inter, cfg.hidden_act);
-  output_.forward(inter, batch, projected);
-  output_norm_.forward(projected, hidden, batch, hidden);
 }
 
 // ---------------------------------------------------------------- pooler
@@ -304,7 +283,7 @@ BertOutput BertModel::forward(const BertInputs& in, bool cls_only) const {
   embeddings_.forward(in, act_.hidden.data<float>());
   const size_t full_layers = cls_only ? layers_.size() - 1 : layers_.size();
   for (size_t l = 0; l < full_layers; ++l) layers_[l].forward(act_, in.batch, in.seq);
-  if (cls_only) layers_.back().forward_cls(act_, in.batch, in.seq);
+  if (cls_only) layers_.back().forward(act_, in.batch, in.seq, /*cls_only=*/true);
   const int64_t out_seq = cls_only ? 1 : in.seq;
 
   ensure_capacity(pooled_, in.batch * h);

@@ -94,13 +94,12 @@ struct BertActivations {
 class BertLayer {
  public:
   static BertLayer load(const io::WeightView& vb, const BertConfig& cfg);
-  // Updates act.hidden [batch·seq, hidden] in place.
-  void forward(BertActivations& act, int64_t batch, int64_t seq) const;
+  // Updates act.hidden [batch·seq, hidden] in place. cls_only: the [CLS]
+  // rows only (a classifier's last layer: nothing else reaches the pooler);
+  // keys and values still come from every token, and act.hidden becomes
+  // [batch, hidden], row b = sequence b's [CLS].
+  void forward(BertActivations& act, int64_t batch, int64_t seq, bool cls_only = false) const;
   void set_weight_format(kernels::GemmFormat format);
-  // The same for the [CLS] rows only (a classifier's last layer: nothing
-  // else reaches the pooler). Keys and values still come from every token;
-  // act.hidden becomes [batch, hidden], row b = sequence b's [CLS].
-  void forward_cls(BertActivations& act, int64_t batch, int64_t seq) const;
   // Training: input and output [T, H] are distinct; `cache` keeps what
   // backward needs. key_mask [B, S].
   void forward_train(BertLayerCache& cache, const float* input, float* output, int64_t batch,
