@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "backward_check.h"
 #include "test_util.h"
 #include "tformer/core/cpu.h"
 #include "tformer/core/dtype.h"
@@ -19,16 +20,10 @@
 using namespace tformer;
 using namespace tformer::kernels;
 using tformer::testing::expect_close;
+using tformer::testing::random_floats;
 using tformer::testing::supported_isas;
 
 namespace {
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // One GEMM problem with leading dimensions padded by `pad`, so that strides
 // differ from the logical sizes.
@@ -40,8 +35,8 @@ struct Problem {
 
   Problem(bool ta_, bool tb_, int64_t m_, int64_t n_, int64_t k_, uint32_t seed, int64_t pad_ = 0)
       : ta(ta_), tb(tb_), m(m_), n(n_), k(k_), pad(pad_),
-        a(random_vector((ta ? k : m) * lda(), seed)), b(random_vector((tb ? n : k) * ldb(), seed + 1)),
-        c0(random_vector(m * ldc(), seed + 2)) {}
+        a(random_floats((ta ? k : m) * lda(), seed)), b(random_floats((tb ? n : k) * ldb(), seed + 1)),
+        c0(random_floats(m * ldc(), seed + 2)) {}
   int64_t lda() const { return (ta ? m : k) + pad; }
   int64_t ldb() const { return (tb ? k : n) + pad; }
   int64_t ldc() const { return n + pad; }
@@ -225,7 +220,7 @@ TEST(Gemm, EpilogueAddsBiasThenActivatesEveryTile) {
   for (Isa isa : supported_isas())
     for (auto& s : kShapes) {
       Problem p(false, true, s[0], s[1], s[2], 31, /*pad=*/2);
-      const std::vector<float> bias = random_vector(p.n, 32);
+      const std::vector<float> bias = random_floats(p.n, 32);
       for (Activation act : {Activation::Gelu, Activation::Tanh, Activation::Relu}) {
         auto want = p.reference();
         for (int64_t i = 0; i < p.m; ++i) {
@@ -257,7 +252,7 @@ TEST(Gemm, ConcurrentSerialGemmsDoNotInterfere) {
   // GEMM run alone.
   ThreadPool::set_num_threads(std::max(2, ThreadPool::default_num_threads()));
   const int64_t m = 48, n = 64, k = 96, count = 64;
-  auto a = random_vector(m * k * count, 21), b = random_vector(k * n, 22);
+  auto a = random_floats(m * k * count, 21), b = random_floats(k * n, 22);
   auto run = [&](int64_t i, float* c) {
     GemmArgs g;
     g.m = m;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "backward_check.h"
 #include "test_util.h"
 #include "tformer/core/error.h"
 #include "tformer/kernels/activations.h"
@@ -14,18 +15,9 @@
 using namespace tformer;
 using namespace tformer::kernels;
 using tformer::testing::expect_close;
+using tformer::testing::random_floats;
 using tformer::testing::supported_isas;
 
-namespace {
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-}  // namespace
 
 TEST(Kernels, SoftmaxIsStableAndNormalisedWithEveryIsa) {
   for (Isa isa : supported_isas()) {
@@ -36,7 +28,7 @@ TEST(Kernels, SoftmaxIsStableAndNormalisedWithEveryIsa) {
     EXPECT_NEAR(x[1], std::exp(1.0) / (2 + std::exp(1.0)), 1e-6);
     // Rows long enough for the vector body and a tail, against double.
     const int64_t rows = 3, dim = 53;
-    auto y = random_vector(rows * dim, 9);
+    auto y = random_floats(rows * dim, 9);
     for (float& v : y) v *= 20.0f;
     auto want = y;
     for (int64_t r = 0; r < rows; ++r) {
@@ -52,8 +44,8 @@ TEST(Kernels, SoftmaxIsStableAndNormalisedWithEveryIsa) {
 
 TEST(Kernels, LayerNormWithResidual) {
   const int64_t rows = 3, dim = 7;
-  auto x = random_vector(rows * dim, 3), r = random_vector(rows * dim, 4);
-  auto gamma = random_vector(dim, 5), beta = random_vector(dim, 6);
+  auto x = random_floats(rows * dim, 3), r = random_floats(rows * dim, 4);
+  auto gamma = random_floats(dim, 5), beta = random_floats(dim, 6);
   std::vector<float> y(rows * dim), expected(rows * dim);
   for (int64_t i = 0; i < rows; ++i) {
     double mean = 0, var = 0;
@@ -96,7 +88,7 @@ TEST(Kernels, ActivationsMatchTheirDefinitionsWithEveryIsa) {
 
 TEST(Kernels, AttentionMatchesNaiveWithPaddingAndCausalMasks) {
   const int64_t B = 2, H = 3, S = 5, D = 4;
-  auto q = random_vector(B * S * H * D, 11), k = random_vector(B * S * H * D, 12), v = random_vector(B * S * H * D, 13);
+  auto q = random_floats(B * S * H * D, 11), k = random_floats(B * S * H * D, 12), v = random_floats(B * S * H * D, 13);
   std::vector<float> key_mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};  // second item: last 2 keys are padding
   for (bool causal : {false, true}) {
     std::vector<float> out(B * S * H * D), expected(B * S * H * D);
