@@ -260,21 +260,40 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
           pack_a_int8(g, uk, ic, mc, a_block, row_scale.data(), row_zero.data());
         else
           pack_a(g, format, uk, ic, mc, pc, kc, a_block);
-        for (int64_t jr = 0; jr < nc; jr += nr)
+        const int64_t tiles = (mc + mr - 1) / mr, panel_bytes = steps * nr * 4;
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const uint32_t* b_panel = b_block + (jr / nr) * panel_stride;
+          // A packed B comes from memory (the weights outgrow the caches):
+          // this panel's tiles prefetch the next one, each its share.
+          const uint32_t* next_panel = nullptr;
+          if (packed && jr + nr < nc)
+            next_panel = b_panel + panel_stride;
+          else if (packed && pc + kc < g.k)
+            next_panel = packed->panel(jc / nr, pc + kc);
+          const int64_t lines_per_tile = next_panel ? (panel_bytes / 64 + tiles - 1) / tiles : 0;
           for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir)),
-                      cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            const uint32_t* a_panel = a_block + ir * steps;
-            const uint32_t* b_panel = b_block + (jr / nr) * panel_stride;
+            detail::GemmTile t;
+            t.steps = steps;
+            t.a = a_block + ir * steps;
+            t.b = b_panel;
+            t.c = g.c + (ic + ir) * g.ldc + jc + jr;
+            t.ldc = g.ldc;
+            t.rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+            t.cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+            t.accumulate = accumulate;
+            if (next_panel) {
+              const int64_t first = ir / mr * lines_per_tile;
+              t.prefetch = reinterpret_cast<const char*>(next_panel) + 64 * first;
+              t.prefetch_lines = std::clamp<int64_t>(panel_bytes / 64 - first, 0, lines_per_tile);
+            }
             if (quantized)
-              uk.run_quantized(steps, a_panel, b_panel, c, g.ldc, rows, cols, accumulate,
-                               {row_scale.data() + ir, row_zero.data() + ir, packed->col_scale() + jc + jr,
-                                packed->col_sum() + jc + jr});
+              uk.run_quantized(t, {row_scale.data() + ir, row_zero.data() + ir, packed->col_scale() + jc + jr,
+                                   packed->col_sum() + jc + jr});
             else
-              uk.run(steps, a_panel, b_panel, c, g.ldc, rows, cols, accumulate);
-            if (epilogue) finish_tile(g, c, rows, cols, jc + jr);
+              uk.run(t);
+            if (epilogue) finish_tile(g, t.c, t.rows, t.cols, jc + jr);
           }
+        }
       }
     }
   }

@@ -18,15 +18,21 @@ __m256i lane_mask(int n) {
 
 // The tile's first R rows (R ≤ kMr): a partial tile runs only its own rows' FMAs.
 template <int R>
-void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int cols, bool accumulate) {
-  const __m256i m0 = lane_mask(cols), m1 = lane_mask(cols - 8);
+void tile(const GemmTile& t) {
+  const auto* a = static_cast<const float*>(t.a);
+  const auto* b = static_cast<const float*>(t.b);
+  float* c = t.c;
+  const int64_t ldc = t.ldc;
+  const __m256i m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 8);
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int i = 0; i < R; ++i) {
-    acc[i][0] = accumulate ? _mm256_maskload_ps(c + i * ldc, m0) : _mm256_setzero_ps();
-    acc[i][1] = accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : _mm256_setzero_ps();
+    acc[i][0] = t.accumulate ? _mm256_maskload_ps(c + i * ldc, m0) : _mm256_setzero_ps();
+    acc[i][1] = t.accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : _mm256_setzero_ps();
   }
-  for (int64_t k = 0; k < kc; ++k) {
+  TilePrefetcher prefetch(t);
+  for (int64_t k = 0; k < t.steps; ++k) {
+    prefetch.step();
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < R; ++i) {
@@ -44,17 +50,14 @@ void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int
   }
 }
 
-void micro_kernel(int64_t kc, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
-                  int cols, bool accumulate) {
-  const float* a = static_cast<const float*>(packed_a);
-  const float* b = static_cast<const float*>(packed_b);
-  switch (rows) {
-    case 1: return tile<1>(kc, a, b, c, ldc, cols, accumulate);
-    case 2: return tile<2>(kc, a, b, c, ldc, cols, accumulate);
-    case 3: return tile<3>(kc, a, b, c, ldc, cols, accumulate);
-    case 4: return tile<4>(kc, a, b, c, ldc, cols, accumulate);
-    case 5: return tile<5>(kc, a, b, c, ldc, cols, accumulate);
-    default: return tile<kMr>(kc, a, b, c, ldc, cols, accumulate);
+void micro_kernel(const GemmTile& t) {
+  switch (t.rows) {
+    case 1: return tile<1>(t);
+    case 2: return tile<2>(t);
+    case 3: return tile<3>(t);
+    case 4: return tile<4>(t);
+    case 5: return tile<5>(t);
+    default: return tile<kMr>(t);
   }
 }
 }  // namespace

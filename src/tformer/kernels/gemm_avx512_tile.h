@@ -23,16 +23,21 @@ __mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mma
 // The tile's first R rows (R ≤ 12): a partial tile, as M = 1 of decoding,
 // runs only its own rows' steps.
 template <int R, class Step>
-void avx512_tile(int64_t steps, const uint32_t* a, const float* b, float* c, int64_t ldc, int cols,
-                 bool accumulate) {
-  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+void avx512_tile(const GemmTile& t) {
+  const auto* a = static_cast<const uint32_t*>(t.a);
+  const auto* b = static_cast<const float*>(t.b);
+  float* c = t.c;
+  const int64_t ldc = t.ldc;
+  const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
   __m512 acc[R][2];
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) {
-    acc[i][0] = accumulate ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : _mm512_setzero_ps();
-    acc[i][1] = accumulate ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : _mm512_setzero_ps();
+    acc[i][0] = t.accumulate ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : _mm512_setzero_ps();
+    acc[i][1] = t.accumulate ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : _mm512_setzero_ps();
   }
-  for (int64_t s = 0; s < steps; ++s) {
+  TilePrefetcher prefetch(t);
+  for (int64_t s = 0; s < t.steps; ++s) {
+    prefetch.step();
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < R; ++i) Step::apply(a[i], b0, b1, acc[i][0], acc[i][1]);
@@ -47,23 +52,20 @@ void avx512_tile(int64_t steps, const uint32_t* a, const float* b, float* c, int
 }
 
 template <class Step>
-void avx512_micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, float* c, int64_t ldc,
-                         int rows, int cols, bool accumulate) {
-  const auto* a = static_cast<const uint32_t*>(packed_a);
-  const auto* b = static_cast<const float*>(packed_b);
-  switch (rows) {
-    case 1: return avx512_tile<1, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 2: return avx512_tile<2, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 3: return avx512_tile<3, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 4: return avx512_tile<4, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 5: return avx512_tile<5, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 6: return avx512_tile<6, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 7: return avx512_tile<7, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 8: return avx512_tile<8, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 9: return avx512_tile<9, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 10: return avx512_tile<10, Step>(steps, a, b, c, ldc, cols, accumulate);
-    case 11: return avx512_tile<11, Step>(steps, a, b, c, ldc, cols, accumulate);
-    default: return avx512_tile<kAvx512Mr, Step>(steps, a, b, c, ldc, cols, accumulate);
+void avx512_micro_kernel(const GemmTile& t) {
+  switch (t.rows) {
+    case 1: return avx512_tile<1, Step>(t);
+    case 2: return avx512_tile<2, Step>(t);
+    case 3: return avx512_tile<3, Step>(t);
+    case 4: return avx512_tile<4, Step>(t);
+    case 5: return avx512_tile<5, Step>(t);
+    case 6: return avx512_tile<6, Step>(t);
+    case 7: return avx512_tile<7, Step>(t);
+    case 8: return avx512_tile<8, Step>(t);
+    case 9: return avx512_tile<9, Step>(t);
+    case 10: return avx512_tile<10, Step>(t);
+    case 11: return avx512_tile<11, Step>(t);
+    default: return avx512_tile<kAvx512Mr, Step>(t);
   }
 }
 

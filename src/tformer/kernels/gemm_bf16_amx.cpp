@@ -37,20 +37,21 @@ void configure_tiles() {
   configured = true;
 }
 
-void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
-                  int cols, bool accumulate) {
+void micro_kernel(const GemmTile& t) {
   configure_tiles();
-  const auto* a = static_cast<const uint32_t*>(packed_a);
-  const auto* b = static_cast<const uint32_t*>(packed_b);
+  const auto* a = static_cast<const uint32_t*>(t.a);
+  const auto* b = static_cast<const uint32_t*>(t.b);
+  const int64_t steps = t.steps;
+  const int rows = t.rows, cols = t.cols;
   // A partial tile goes through a full 32 × 32 buffer.
   alignas(64) float buffer[kMr * kNr];
   const bool full = rows == kMr && cols == kNr;
-  float* out = full ? c : buffer;
-  const int64_t ld = full ? ldc : kNr, stride = ld * 4;
-  if (accumulate) {
+  float* out = full ? t.c : buffer;
+  const int64_t ld = full ? t.ldc : kNr, stride = ld * 4;
+  if (t.accumulate) {
     if (!full) {
       std::memset(buffer, 0, sizeof(buffer));
-      for (int i = 0; i < rows; ++i) std::memcpy(buffer + i * kNr, c + i * ldc, cols * sizeof(float));
+      for (int i = 0; i < rows; ++i) std::memcpy(buffer + i * kNr, t.c + i * t.ldc, cols * sizeof(float));
     }
     _tile_loadd(0, out, stride);
     _tile_loadd(1, out + 16, stride);
@@ -62,8 +63,13 @@ void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, flo
     _tile_zero(2);
     _tile_zero(3);
   }
+  // The prefetches are spread over the 16-step tile loads, as the other kernels spread them over steps.
+  GemmTile per_load = t;
+  per_load.steps = steps / kStepsPerTile;
+  TilePrefetcher prefetch(per_load);
   const int64_t a_stride = steps * 4;
   for (int64_t s = 0; s < steps; s += kStepsPerTile) {
+    prefetch.step();
     _tile_loadd(4, a + s, a_stride);               // rows 0-15
     _tile_loadd(5, a + 16 * steps + s, a_stride);  // rows 16-31
     _tile_loadd(6, b + s * kNr, kNr * 4);          // columns 0-15
@@ -78,7 +84,7 @@ void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, flo
   _tile_stored(2, out + 16 * ld, stride);
   _tile_stored(3, out + 16 * ld + 16, stride);
   if (!full)
-    for (int i = 0; i < rows; ++i) std::memcpy(c + i * ldc, buffer + i * kNr, cols * sizeof(float));
+    for (int i = 0; i < rows; ++i) std::memcpy(t.c + i * t.ldc, buffer + i * kNr, cols * sizeof(float));
 }
 }  // namespace
 

@@ -8,22 +8,24 @@ namespace tformer::kernels::detail {
 namespace {
 constexpr int kMr = 4, kNr = 16;
 
-void micro_kernel(int64_t kc, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
-                  int cols, bool accumulate) {
-  const float* a = static_cast<const float*>(packed_a);
-  const float* b = static_cast<const float*>(packed_b);
+void micro_kernel(const GemmTile& t) {
+  const auto* a = static_cast<const float*>(t.a);
+  const auto* b = static_cast<const float*>(t.b);
+  const int rows = t.rows, cols = t.cols;
   float acc[kMr][kNr] = {};
-  if (accumulate)
+  if (t.accumulate)
     for (int i = 0; i < rows; ++i)
-      for (int j = 0; j < cols; ++j) acc[i][j] = c[i * ldc + j];
-  for (int64_t k = 0; k < kc; ++k) {
+      for (int j = 0; j < cols; ++j) acc[i][j] = t.c[i * t.ldc + j];
+  TilePrefetcher prefetch(t);
+  for (int64_t k = 0; k < t.steps; ++k) {
+    prefetch.step();
     for (int i = 0; i < rows; ++i)
       for (int j = 0; j < kNr; ++j) acc[i][j] += a[i] * b[j];
     a += kMr;
     b += kNr;
   }
   for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) c[i * ldc + j] = acc[i][j];
+    for (int j = 0; j < cols; ++j) t.c[i * t.ldc + j] = acc[i][j];
 }
 }  // namespace
 

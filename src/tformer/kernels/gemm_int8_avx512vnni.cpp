@@ -24,13 +24,18 @@ constexpr int kMr = 12, kNr = 32;
 __mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
 template <int R>
-void tile(int64_t steps, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int cols, bool accumulate,
-          const GemmQuantTile& q) {
-  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+void tile(const GemmTile& t, const GemmQuantTile& q) {
+  const auto* a = static_cast<const uint32_t*>(t.a);
+  const auto* b = static_cast<const uint32_t*>(t.b);
+  float* c = t.c;
+  const int64_t ldc = t.ldc;
+  const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
   __m512i acc[R][2];
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
-  for (int64_t s = 0; s < steps; ++s) {
+  TilePrefetcher prefetch(t);
+  for (int64_t s = 0; s < t.steps; ++s) {
+    prefetch.step();
     const __m512i b0 = _mm512_load_si512(b), b1 = _mm512_load_si512(b + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < R; ++i) {
@@ -51,7 +56,7 @@ void tile(int64_t steps, const uint32_t* a, const uint32_t* b, float* c, int64_t
                               _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], _mm512_mullo_epi32(zero, col_sum0))));
     __m512 y1 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1),
                               _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], _mm512_mullo_epi32(zero, col_sum1))));
-    if (accumulate) {
+    if (t.accumulate) {
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, c + i * ldc));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16));
     }
@@ -60,23 +65,20 @@ void tile(int64_t steps, const uint32_t* a, const uint32_t* b, float* c, int64_t
   }
 }
 
-void micro_kernel(int64_t steps, const void* packed_a, const void* packed_b, float* c, int64_t ldc, int rows,
-                  int cols, bool accumulate, const GemmQuantTile& q) {
-  const auto* a = static_cast<const uint32_t*>(packed_a);
-  const auto* b = static_cast<const uint32_t*>(packed_b);
-  switch (rows) {
-    case 1: return tile<1>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 2: return tile<2>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 3: return tile<3>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 4: return tile<4>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 5: return tile<5>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 6: return tile<6>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 7: return tile<7>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 8: return tile<8>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 9: return tile<9>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 10: return tile<10>(steps, a, b, c, ldc, cols, accumulate, q);
-    case 11: return tile<11>(steps, a, b, c, ldc, cols, accumulate, q);
-    default: return tile<kMr>(steps, a, b, c, ldc, cols, accumulate, q);
+void micro_kernel(const GemmTile& t, const GemmQuantTile& q) {
+  switch (t.rows) {
+    case 1: return tile<1>(t, q);
+    case 2: return tile<2>(t, q);
+    case 3: return tile<3>(t, q);
+    case 4: return tile<4>(t, q);
+    case 5: return tile<5>(t, q);
+    case 6: return tile<6>(t, q);
+    case 7: return tile<7>(t, q);
+    case 8: return tile<8>(t, q);
+    case 9: return tile<9>(t, q);
+    case 10: return tile<10>(t, q);
+    case 11: return tile<11>(t, q);
+    default: return tile<kMr>(t, q);
   }
 }
 }  // namespace

@@ -24,8 +24,23 @@
 
 namespace tformer::kernels::detail {
 
-using GemmMicroKernelFn = void (*)(int64_t steps, const void* a, const void* b, float* c, int64_t ldc,
-                                   int rows, int cols, bool accumulate);
+// One register tile's work: C[rows, cols] (+)= a · b over `steps` packed
+// steps. While it computes, the tile also pulls `prefetch_lines` cache lines
+// from `prefetch` toward L2, spread over its steps: the driver points them
+// at its share of the next B micro-panel, so that weights streamed from
+// memory arrive before they are needed rather than stalling the first tile
+// that reads them.
+struct GemmTile {
+  int64_t steps = 0;
+  const void* a = nullptr;
+  const void* b = nullptr;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  int rows = 0, cols = 0;
+  bool accumulate = false;
+  const char* prefetch = nullptr;
+  int64_t prefetch_lines = 0;
+};
 
 // Quantised (int8) kernels also take the tile's dequantisation parameters:
 // per row of A a scale and a u8 zero point, per column of B a scale and the
@@ -36,8 +51,27 @@ struct GemmQuantTile {
   const float* col_scale;
   const int32_t* col_sum;
 };
-using GemmQuantKernelFn = void (*)(int64_t steps, const void* a, const void* b, float* c, int64_t ldc, int rows,
-                                   int cols, bool accumulate, const GemmQuantTile& q);
+
+using GemmMicroKernelFn = void (*)(const GemmTile& tile);
+using GemmQuantKernelFn = void (*)(const GemmTile& tile, const GemmQuantTile& q);
+
+namespace {  // internal linkage: each kernel's translation unit has its own copy
+// Spreads a tile's prefetches over its steps: `per_step` lines a step until
+// all are issued. prefetcht1 (to L2): the B micro-panel moves on to L1 when
+// the kernel reads it, and L1 is already full of the current panels.
+struct TilePrefetcher {
+  const char* next;
+  const char* end;
+  int64_t per_step;
+  explicit TilePrefetcher(const GemmTile& t)
+      : next(t.prefetch),
+        end(t.prefetch + 64 * t.prefetch_lines),
+        per_step(t.steps > 0 ? (t.prefetch_lines + t.steps - 1) / t.steps : 0) {}
+  void step() {
+    for (int64_t i = 0; i < per_step && next < end; ++i, next += 64) __builtin_prefetch(next, 0, 2);
+  }
+};
+}  // namespace
 
 struct GemmMicroKernel {
   int mr = 0, nr = 0;              // register tile
