@@ -234,6 +234,12 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   // int8 quantises each row of A over all of K, so its k block is all of K.
   const bool quantized = format == GemmFormat::INT8;
   const int64_t kc_block = quantized ? g.k : kKc;
+  // Kernels that can read fp32 rows of A where they lie skip packing A: its
+  // rows stream through L1 as a packed panel would, and threads that split
+  // the columns no longer each repeat the copy. (alpha, a transposed A or
+  // another format still need the packing pass.)
+  const bool a_in_place =
+      uk.reads_a_in_place && format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
   uint32_t* a_block = aligned_scratch(a_buffer, kMc * packed_steps(uk, kc_block));
   uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
@@ -256,7 +262,9 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
       }
       for (int64_t ic = m0; ic < m1; ic += kMc) {
         const int64_t mc = std::min(kMc, m1 - ic);
-        if (quantized)
+        if (a_in_place)
+          ;
+        else if (quantized)
           pack_a_int8(g, uk, ic, mc, a_block, row_scale.data(), row_zero.data());
         else
           pack_a(g, format, uk, ic, mc, pc, kc, a_block);
@@ -274,7 +282,8 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
           for (int64_t ir = 0; ir < mc; ir += mr) {
             detail::GemmTile t;
             t.steps = steps;
-            t.a = a_block + ir * steps;
+            t.a = a_in_place ? static_cast<const void*>(g.a + (ic + ir) * g.lda + pc) : a_block + ir * steps;
+            t.lda = a_in_place ? g.lda : 0;
             t.b = b_panel;
             t.c = g.c + (ic + ir) * g.ldc + jc + jr;
             t.ldc = g.ldc;

@@ -20,6 +20,7 @@ __m256i lane_mask(int n) {
 template <int R>
 void tile(const GemmTile& t) {
   const auto* a = static_cast<const float*>(t.a);
+  const int64_t a_row = t.lda ? t.lda : 1, a_step = t.lda ? 1 : kMr;  // in place, or a packed panel
   const auto* b = static_cast<const float*>(t.b);
   float* c = t.c;
   const int64_t ldc = t.ldc;
@@ -36,11 +37,11 @@ void tile(const GemmTile& t) {
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < R; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
+      const __m256 ai = _mm256_broadcast_ss(a + i * a_row);
       acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
     }
-    a += kMr;
+    a += a_step;
     b += kNr;
   }
 #pragma GCC unroll 6
@@ -62,6 +63,6 @@ void micro_kernel(const GemmTile& t) {
 }
 }  // namespace
 
-GemmMicroKernel gemm_micro_kernel_avx2() { return {kMr, kNr, 1, 1, false, micro_kernel}; }
+GemmMicroKernel gemm_micro_kernel_avx2() { return {.mr = kMr, .nr = kNr, .reads_a_in_place = true, .run = micro_kernel}; }
 
 }  // namespace tformer::kernels::detail

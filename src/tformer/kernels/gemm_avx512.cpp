@@ -16,7 +16,7 @@ struct FmaStep {
 }  // namespace
 
 GemmMicroKernel gemm_micro_kernel_avx512() {
-  return {kAvx512Mr, kAvx512Nr, 1, 1, false, avx512_micro_kernel<FmaStep>};
+  return {.mr = kAvx512Mr, .nr = kAvx512Nr, .reads_a_in_place = true, .run = avx512_micro_kernel<FmaStep>};
 }
 
 }  // namespace tformer::kernels::detail

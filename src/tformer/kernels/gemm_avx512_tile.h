@@ -22,9 +22,12 @@ __mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mma
 
 // The tile's first R rows (R ≤ 12): a partial tile, as M = 1 of decoding,
 // runs only its own rows' steps.
-template <int R, class Step>
+// kInPlace: A's rows are read where they lie (t.lda apart), else from a
+// packed micro-panel.
+template <int R, bool kInPlace, class Step>
 void avx512_tile(const GemmTile& t) {
   const auto* a = static_cast<const uint32_t*>(t.a);
+  const int64_t a_row = kInPlace ? t.lda : 1, a_step = kInPlace ? 1 : kAvx512Mr;
   const auto* b = static_cast<const float*>(t.b);
   float* c = t.c;
   const int64_t ldc = t.ldc;
@@ -40,8 +43,8 @@ void avx512_tile(const GemmTile& t) {
     prefetch.step();
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < R; ++i) Step::apply(a[i], b0, b1, acc[i][0], acc[i][1]);
-    a += kAvx512Mr;
+    for (int i = 0; i < R; ++i) Step::apply(a[i * a_row], b0, b1, acc[i][0], acc[i][1]);
+    a += a_step;
     b += kAvx512Nr;
   }
 #pragma GCC unroll 12
@@ -51,22 +54,28 @@ void avx512_tile(const GemmTile& t) {
   }
 }
 
+template <bool kInPlace, class Step>
+void avx512_tile_rows(const GemmTile& t) {
+  switch (t.rows) {
+    case 1: return avx512_tile<1, kInPlace, Step>(t);
+    case 2: return avx512_tile<2, kInPlace, Step>(t);
+    case 3: return avx512_tile<3, kInPlace, Step>(t);
+    case 4: return avx512_tile<4, kInPlace, Step>(t);
+    case 5: return avx512_tile<5, kInPlace, Step>(t);
+    case 6: return avx512_tile<6, kInPlace, Step>(t);
+    case 7: return avx512_tile<7, kInPlace, Step>(t);
+    case 8: return avx512_tile<8, kInPlace, Step>(t);
+    case 9: return avx512_tile<9, kInPlace, Step>(t);
+    case 10: return avx512_tile<10, kInPlace, Step>(t);
+    case 11: return avx512_tile<11, kInPlace, Step>(t);
+    default: return avx512_tile<kAvx512Mr, kInPlace, Step>(t);
+  }
+}
+
 template <class Step>
 void avx512_micro_kernel(const GemmTile& t) {
-  switch (t.rows) {
-    case 1: return avx512_tile<1, Step>(t);
-    case 2: return avx512_tile<2, Step>(t);
-    case 3: return avx512_tile<3, Step>(t);
-    case 4: return avx512_tile<4, Step>(t);
-    case 5: return avx512_tile<5, Step>(t);
-    case 6: return avx512_tile<6, Step>(t);
-    case 7: return avx512_tile<7, Step>(t);
-    case 8: return avx512_tile<8, Step>(t);
-    case 9: return avx512_tile<9, Step>(t);
-    case 10: return avx512_tile<10, Step>(t);
-    case 11: return avx512_tile<11, Step>(t);
-    default: return avx512_tile<kAvx512Mr, Step>(t);
-  }
+  if (t.lda) return avx512_tile_rows<true, Step>(t);
+  avx512_tile_rows<false, Step>(t);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ struct Bf16PairStep {
 }  // namespace
 
 GemmMicroKernel gemm_micro_kernel_avx512_bf16() {
-  return {kAvx512Mr, kAvx512Nr, 2, 1, false, avx512_micro_kernel<Bf16PairStep>};
+  return {.mr = kAvx512Mr, .nr = kAvx512Nr, .k_per_step = 2, .run = avx512_micro_kernel<Bf16PairStep>};
 }
 
 }  // namespace tformer::kernels::detail

@@ -29,6 +29,6 @@ void micro_kernel(const GemmTile& t) {
 }
 }  // namespace
 
-GemmMicroKernel gemm_micro_kernel_generic() { return {kMr, kNr, 1, 1, false, micro_kernel}; }
+GemmMicroKernel gemm_micro_kernel_generic() { return {.mr = kMr, .nr = kNr, .run = micro_kernel}; }
 
 }  // namespace tformer::kernels::detail

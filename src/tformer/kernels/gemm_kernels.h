@@ -38,6 +38,9 @@ struct GemmTile {
   int64_t ldc = 0;
   int rows = 0, cols = 0;
   bool accumulate = false;
+  // A read in place (kernels with reads_a_in_place, fp32 only): row r's
+  // values of k at a + r·lda, consecutive; 0: a is a packed micro-panel.
+  int64_t lda = 0;
   const char* prefetch = nullptr;
   int64_t prefetch_lines = 0;
 };
@@ -78,6 +81,7 @@ struct GemmMicroKernel {
   int k_per_step = 1;              // values of k in one packed word
   int step_multiple = 1;           // packed steps are zero-padded to a multiple of this
   bool a_rows_contiguous = false;  // A panel layout: [row][step] (AMX tiles), else [step][row]
+  bool reads_a_in_place = false;   // can take an unpacked row-major fp32 A (GemmTile::lda)
   GemmMicroKernelFn run = nullptr;           // float kernels
   GemmQuantKernelFn run_quantized = nullptr;  // int8 kernels: words of four k, u8 A, s8 B
 };
