@@ -21,10 +21,13 @@ void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k
                  float* dropped = nullptr) {
   const int64_t b = head / s.heads, h = head % s.heads;
   const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
-  head_gemm(false, true, sq, sk, d, scale, head_ptr(q, b, h), q.row_stride, head_ptr(k, b, h),
+  // The scale is applied to the scores, not folded into the GEMM's alpha:
+  // with alpha = 1 the GEMM reads Q where it lies instead of packing it.
+  head_gemm(false, true, sq, sk, d, 1.0f, head_ptr(q, b, h), q.row_stride, head_ptr(k, b, h),
             k.row_stride, probs, sk);
   for (int64_t i = 0; i < sq; ++i) {
     float* row = probs + i * sk;
+    for (int64_t j = 0; j < sk; ++j) row[j] *= scale;
     detail::mask_row(mask, s, b, h, i, row, mask.fill);
     softmax_row(row, sk);
   }

@@ -185,8 +185,9 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
 // Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
 // dst + p·panel_stride holds `steps` words for each of nr columns, columns
 // past nc zero.
-void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kpw, int64_t steps, int64_t pc,
-            int64_t kc, int64_t jc, int64_t nc, int nr, int64_t panel_stride, uint32_t* dst) {
+void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const GemmMicroKernel& uk, int64_t steps,
+            int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel_stride, uint32_t* dst) {
+  const int kpw = uk.k_per_step, nr = uk.nr;
   auto at = [&](int64_t k, int64_t j) {  // op(B)(pc + k, j), 0 past kc
     if (k >= kc) return 0.0f;
     return trans_b ? b[j * ldb + pc + k] : b[(pc + k) * ldb + j];
@@ -200,6 +201,10 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, int kp
       continue;
     }
     if (format == GemmFormat::F32 && trans_b && steps == kc) {  // B stored [N, K]: each column a run of k
+      if (uk.pack_b_transposed) {
+        uk.pack_b_transposed(b + (jc + p0) * ldb + pc, ldb, kc, static_cast<int>(cols), d);
+        continue;
+      }
       for (int64_t c = 0; c < cols; ++c) {
         const float* src = b + (jc + p0 + c) * ldb + pc;
         for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = f32_bits(src[k]);
@@ -256,7 +261,7 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
         b_block = packed->panel(jc / nr, pc);
         panel_stride = packed->panel_stride();
       } else {
-        pack_b(g.b, g.ldb, g.trans_b, format, uk.k_per_step, steps, pc, kc, jc, nc, nr, steps * nr, b_scratch);
+        pack_b(g.b, g.ldb, g.trans_b, format, uk, steps, pc, kc, jc, nc, steps * nr, b_scratch);
         b_block = b_scratch;
         panel_stride = steps * nr;
       }
@@ -434,7 +439,7 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   }
   parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
     const int64_t cols = std::min(n, p1 * uk.nr) - p0 * uk.nr;
-    pack_b(b, ldb, trans_b, packed_format, uk.k_per_step, steps, 0, k, p0 * uk.nr, cols, uk.nr,
+    pack_b(b, ldb, trans_b, packed_format, uk, steps, 0, k, p0 * uk.nr, cols,
            p.words_per_panel_, dst + p0 * p.words_per_panel_);
   });
   return p;

@@ -83,6 +83,10 @@ struct GemmMicroKernel {
   bool a_rows_contiguous = false;  // A panel layout: [row][step] (AMX tiles), else [step][row]
   bool reads_a_in_place = false;   // can take an unpacked row-major fp32 A (GemmTile::lda)
   GemmMicroKernelFn run = nullptr;           // float kernels
+  // Optional fast packing of an fp32 B panel stored transposed ([N, K], a
+  // Linear weight or attention's keys): dst[k·NR + c] = b[c·ldb + k] for
+  // k < kc, c < cols, columns past cols zero; dst 64-byte aligned.
+  void (*pack_b_transposed)(const float* b, int64_t ldb, int64_t kc, int cols, uint32_t* dst) = nullptr;
   GemmQuantKernelFn run_quantized = nullptr;  // int8 kernels: words of four k, u8 A, s8 B
 };
 
