@@ -9,6 +9,7 @@
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/gemm_kernels.h"
+#include "tformer/kernels/multiversion.h"
 
 namespace tformer::kernels {
 
@@ -93,6 +94,12 @@ int64_t packed_steps(const GemmMicroKernel& uk, int64_t kc) {
   return (steps + uk.step_multiple - 1) / uk.step_multiple * uk.step_multiple;
 }
 
+// dst[i] = bf16(alpha · src[i]): a row of A for a kernel that wants its
+// rows contiguous, whose packed words are then the row's bf16 values in order.
+TF_MULTIVERSION(void, convert_row_bf16, (const float* src, int64_t n, float alpha, uint16_t* dst), {
+  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(alpha * src[i]);
+})
+
 // Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
 // at dst + p·mr·steps holds `steps` words for each of mr rows, as [step][row]
 // or, for kernels that want rows contiguous, [row][step]; rows past mc and
@@ -116,6 +123,8 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
         uint32_t* dr = d + r * row_stride;
         if (format == GemmFormat::F32) {
           for (int64_t k = 0; k < kc; ++k) dr[k * step_stride] = f32_bits(g.alpha * src[k]);
+        } else if (uk.a_rows_contiguous) {
+          TF_SELECT(convert_row_bf16, active_isa())(src, kc, g.alpha, reinterpret_cast<uint16_t*>(dr));
         } else {
           for (int64_t s = 0; s < kc / 2; ++s)
             dr[s * step_stride] = pack_word(format, g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
