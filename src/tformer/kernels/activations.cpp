@@ -19,11 +19,6 @@ Activation activation_from_name(const std::string& name, const std::string& sour
 }
 
 namespace {
-inline float tanh_approx(float v) {
-  // 1 − 2/(e^{2v} + 1): exact limits ±1, no overflow (exp_approx saturates).
-  return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f);
-}
-
 // Each activation as a loop over a span, in one copy per ISA
 // (multiversion.h); the element functions are branch-free so every copy
 // vectorises.
@@ -61,7 +56,7 @@ SpanFn span_of(Activation act, Isa isa) {
 
 void activate(Activation act, float* x, int64_t n, Isa isa) {
   const SpanFn span = span_of(act, isa);
-  parallel_for(n, 4096, [&](int64_t b, int64_t e) { span(x + b, e - b); });
+  parallel_for_vectors(n, 4096, [&](int64_t b, int64_t e) { span(x + b, e - b); });
 }
 
 void activate_serial(Activation act, float* x, int64_t n, Isa isa) { span_of(act, isa)(x, n); }

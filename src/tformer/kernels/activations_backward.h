@@ -16,10 +16,12 @@
 
 namespace tformer::kernels {
 
-void activation_backward(Activation act, const float* x, const float* dy, float* dx, int64_t n);
+// isa: which compiled copy runs (multiversion.h); tests pass each in turn.
+void activation_backward(Activation act, const float* x, const float* dy, float* dx, int64_t n,
+                         Isa isa = active_isa());
 
 // tanh's derivative from its output y = tanh(x): dx = dy · (1 − y²). For
 // callers that keep only the output (BERT's pooler activates in place).
-void tanh_backward_from_output(const float* y, const float* dy, float* dx, int64_t n);
+void tanh_backward_from_output(const float* y, const float* dy, float* dx, int64_t n, Isa isa = active_isa());
 
 }  // namespace tformer::kernels

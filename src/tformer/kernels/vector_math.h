@@ -6,6 +6,7 @@
 //               [−87.3, 88.7]; 0 below (as expf underflows), +inf-free above.
 //   erf_approx: Abramowitz & Stegun 7.1.26 with exp_approx, |error| ≤ 1.5e-7,
 //               the same approximation PyTorch's vectorised CPU erf uses.
+//   tanh_approx: 1 − 2/(e^{2v} + 1) with exp_approx.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -47,5 +48,8 @@ inline float erf_approx(float x) {
   const float y = 1.0f - p * t * exp_approx(-a * a);
   return x < 0.0f ? -y : y;
 }
+
+// Exact limits ±1 and no overflow (exp_approx saturates).
+inline float tanh_approx(float v) { return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f); }
 
 }  // namespace tformer::kernels
