@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "backward_check.h"
+#include "test_util.h"
 #include "tformer/core/error.h"
 #include "tformer/kernels/dropout.h"
 
@@ -69,6 +70,20 @@ TEST(BackwardDropout, MaskIsAFunctionOfSeedAndElementCounter) {
     size_t same = 0;
     for (size_t i = 0; i < x.size(); ++i) same += a5.mask[i] == other->mask[i];
     EXPECT_NEAR(same / 5000.0, 0.5, 0.05);  // 7 standard deviations
+  }
+}
+
+TEST(BackwardDropout, EveryIsaGivesTheSameMaskAndValues) {
+  const auto x = random_floats(1003, 9);
+  for (bool with_mask : {false, true}) {
+    std::vector<uint8_t> m0(x.size()), m1(x.size());
+    std::vector<float> y0(x.size()), y1(x.size());
+    dropout(x.data(), y0.data(), with_mask ? m0.data() : nullptr, 1003, 0.3f, 5, 17, tformer::Isa::Generic);
+    for (tformer::Isa isa : supported_isas()) {
+      dropout(x.data(), y1.data(), with_mask ? m1.data() : nullptr, 1003, 0.3f, 5, 17, isa);
+      EXPECT_EQ(y0, y1) << tformer::isa_name(isa);
+      EXPECT_EQ(m0, m1) << tformer::isa_name(isa);
+    }
   }
 }
 

@@ -13,11 +13,14 @@
 #pragma once
 #include <cstdint>
 
+#include "tformer/core/cpu.h"
+
 namespace tformer::kernels {
 
-// y may alias x; mask may be null (the decisions are then not kept).
+// y may alias x; mask may be null (the decisions are then not kept). isa:
+// which compiled copy runs (multiversion.h); all give the same bits.
 void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
-             uint64_t offset);
+             uint64_t offset, Isa isa = active_isa());
 // dx may alias dy.
 void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float p);
 
