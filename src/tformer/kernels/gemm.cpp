@@ -154,19 +154,52 @@ inline float round_even(float x) {
   return (x + kMagic) - kMagic;
 }
 
-// Quantises alpha · op(A)[ic : ic+mc, 0 : K] row by row to u8 (a scale and
-// zero point per row, from the row's range widened to include 0, so that 0
-// is exact) and packs it as pack_a does, four values of k per word.
+// 16 floats as one GCC vector: each multiversioned copy lowers it to its
+// ISA's registers (one zmm, two ymm, four xmm).
+typedef float Float16 __attribute__((vector_size(64)));
+
+// Quantises alpha · row[0 : n] to u8 with a scale and zero point from the
+// row's range widened to include 0 (so that 0 is exact). The range is kept
+// in 16 lanes, which vectorise (min and max are exact, so the lanes give
+// the same result as one running min).
+TF_MULTIVERSION(void, quantize_row_u8,
+                (const float* row, int64_t n, float alpha, uint8_t* dst, float* scale_out, int32_t* zero_out), {
+                  Float16 lo16 = {}, hi16 = {};
+                  int64_t k = 0;
+                  for (; k + 16 <= n; k += 16) {
+                    Float16 v;
+                    std::memcpy(&v, row + k, sizeof(v));
+                    v *= alpha;
+                    lo16 = v < lo16 ? v : lo16;
+                    hi16 = v > hi16 ? v : hi16;
+                  }
+                  float lo = 0.0f, hi = 0.0f;
+                  for (int j = 0; j < 16; ++j) lo = std::min(lo, lo16[j]), hi = std::max(hi, hi16[j]);
+                  for (; k < n; ++k) lo = std::min(lo, alpha * row[k]), hi = std::max(hi, alpha * row[k]);
+                  const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
+                  const float zero = std::clamp(round_even(-lo / scale), 0.0f, 255.0f);
+                  for (k = 0; k < n; ++k) {
+                    const float q = round_even(alpha * row[k] / scale) + zero;
+                    dst[k] = static_cast<uint8_t>(q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q);
+                  }
+                  *scale_out = scale;
+                  *zero_out = static_cast<int32_t>(zero);
+                })
+
+// Quantises alpha · op(A)[ic : ic+mc, 0 : K] row by row (quantize_row_u8)
+// and packs it as pack_a does, four values of k per word.
 void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64_t mc, uint32_t* dst,
                  float* row_scale, int32_t* row_zero) {
-  thread_local std::vector<float> row;
-  row.resize(g.k);
+  thread_local std::vector<float> column;     // a row of a transposed A, gathered
+  thread_local std::vector<uint32_t> quads;  // a quantised row, four u8 a word, zero-padded
   const int mr = uk.mr;
   const int64_t steps = packed_steps(uk, g.k);
+  quads.assign(steps, 0);
+  const auto quantize = TF_SELECT(quantize_row_u8, active_isa());
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - p0);
-    auto* d = reinterpret_cast<uint8_t*>(dst + p0 * steps);  // word (s, r) = bytes [4·(s·mr + r), +4)
-    std::memset(d, 0, sizeof(uint32_t) * steps * mr);
+    uint32_t* d = dst + p0 * steps;  // word (s, r) at d[s·mr + r]
+    if (rows < mr) std::memset(d, 0, sizeof(uint32_t) * steps * mr);
     for (int64_t r = 0; r < mr; ++r) {
       if (r >= rows) {
         row_scale[p0 + r] = 0.0f;
@@ -174,19 +207,14 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
         continue;
       }
       const int64_t i = ic + p0 + r;
-      float* v = row.data();
-      if (g.trans_a)
-        for (int64_t k = 0; k < g.k; ++k) v[k] = g.alpha * g.a[k * g.lda + i];
-      else
-        for (int64_t k = 0; k < g.k; ++k) v[k] = g.alpha * g.a[i * g.lda + k];
-      float lo = 0.0f, hi = 0.0f;
-      for (int64_t k = 0; k < g.k; ++k) lo = std::min(lo, v[k]), hi = std::max(hi, v[k]);
-      const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-      const float zero = std::clamp(round_even(-lo / scale), 0.0f, 255.0f);
-      row_scale[p0 + r] = scale;
-      row_zero[p0 + r] = static_cast<int32_t>(zero);
-      for (int64_t k = 0; k < g.k; ++k)
-        d[4 * ((k / 4) * mr + r) + k % 4] = static_cast<uint8_t>(std::clamp(round_even(v[k] / scale) + zero, 0.0f, 255.0f));
+      const float* row = g.a + i * g.lda;
+      if (g.trans_a) {
+        column.resize(g.k);
+        for (int64_t k = 0; k < g.k; ++k) column[k] = g.a[k * g.lda + i];
+        row = column.data();
+      }
+      quantize(row, g.k, g.alpha, reinterpret_cast<uint8_t*>(quads.data()), &row_scale[p0 + r], &row_zero[p0 + r]);
+      for (int64_t s = 0; s < steps; ++s) d[s * mr + r] = quads[s];
     }
   }
 }
