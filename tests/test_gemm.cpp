@@ -90,9 +90,9 @@ struct Problem {
 };
 
 // Shapes that leave partial register tiles for every kernel and cross each
-// cache block: M > MC (192), K > KC (256), N > NC (768).
-const int64_t kShapes[][3] = {{1, 1, 1},    {1, 97, 33},  {37, 1, 50},   {65, 130, 17},
-                              {200, 300, 64}, {8, 770, 129}, {230, 40, 600}, {13, 800, 260}};
+// cache block: M > MC (192), K > KC (256; 1024 for the AMX kernel), N > NC (768).
+const int64_t kShapes[][3] = {{1, 1, 1},      {1, 97, 33},   {37, 1, 50},    {65, 130, 17}, {200, 300, 64},
+                              {8, 770, 129},  {230, 40, 600}, {13, 800, 260}, {35, 70, 1100}};
 }  // namespace
 
 TEST(Gemm, EveryIsaMatchesReferenceForAllTransposesAlphaBetaAndStrides) {

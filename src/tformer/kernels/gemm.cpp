@@ -275,7 +275,7 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
   // int8 quantises each row of A over all of K, so its k block is all of K.
   const bool quantized = format == GemmFormat::INT8;
-  const int64_t kc_block = quantized ? g.k : kKc;
+  const int64_t kc_block = quantized ? g.k : uk.kc > 0 ? uk.kc : kKc;
   // Kernels that can read fp32 rows of A where they lie skip packing A: its
   // rows stream through L1 as a packed panel would, and threads that split
   // the columns no longer each repeat the copy. (alpha, a transposed A or
@@ -283,12 +283,12 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   const bool a_in_place =
       uk.reads_a_in_place && format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
   uint32_t* a_block = aligned_scratch(a_buffer, kMc * packed_steps(uk, kc_block));
-  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, kKc * kNc);
+  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, packed_steps(uk, kc_block) * kNc);
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
   const int64_t nc_block = packed ? n1 - n0 : kNc;
   for (int64_t jc = n0; jc < n1; jc += nc_block) {
     const int64_t nc = std::min(nc_block, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += kc_block) {  // kKc is a multiple of every k_per_step
+    for (int64_t pc = 0; pc < g.k; pc += kc_block) {  // kc_block is a multiple of every k_per_step
       const int64_t kc = std::min(kc_block, g.k - pc), steps = packed_steps(uk, kc);
       const bool accumulate = pc > 0 || g.beta != 0.0f;
       const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);

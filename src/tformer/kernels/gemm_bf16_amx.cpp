@@ -94,6 +94,10 @@ GemmMicroKernel gemm_micro_kernel_amx_bf16() {
   k.nr = kNr;
   k.k_per_step = 2;
   k.step_multiple = kStepsPerTile;
+  // Deeper k blocks than the fp32 kernels': each C tile is then loaded and
+  // stored less often, which the tile products are fast enough to notice
+  // (BERT-base bf16 at batch 8: ~10 % faster than with 256).
+  k.kc = 1024;
   k.a_rows_contiguous = true;
   k.run = micro_kernel;
   return k;

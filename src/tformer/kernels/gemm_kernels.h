@@ -82,6 +82,7 @@ struct GemmMicroKernel {
   int step_multiple = 1;           // packed steps are zero-padded to a multiple of this
   bool a_rows_contiguous = false;  // A panel layout: [row][step] (AMX tiles), else [step][row]
   bool reads_a_in_place = false;   // can take an unpacked row-major fp32 A (GemmTile::lda)
+  int kc = 0;                      // values of k per cache block, if not the driver's default
   GemmMicroKernelFn run = nullptr;           // float kernels
   // Optional fast packing of an fp32 B panel stored transposed ([N, K], a
   // Linear weight or attention's keys): dst[k·NR + c] = b[c·ldb + k] for
