@@ -136,6 +136,10 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
     if (format == GemmFormat::F32) {  // A stored [K, M]: each k reads `rows` consecutive floats
       for (int64_t k = 0; k < kc; ++k) {
         const float* src = g.a + (pc + k) * g.lda + ic + p0;
+        if (g.alpha == 1.0f && row_stride == 1) {  // a step's words are the rows' values in order
+          std::memcpy(d + k * step_stride, src, sizeof(float) * rows);
+          continue;
+        }
         for (int64_t r = 0; r < rows; ++r) d[k * step_stride + r * row_stride] = f32_bits(g.alpha * src[r]);
       }
       continue;
