@@ -7,7 +7,9 @@
 // MR × NR register-tile micro-kernel for the CPU's instruction set
 // (gemm_kernels.h: AVX-512, AVX2 or portable, chosen at run time, see
 // core/cpu.h) computes each tile. A B that is used many times (a Linear
-// layer's weight) can be packed once (PackedB) so that each call packs only A.
+// layer's weight) can be packed once (PackedB) so that each call packs only A,
+// and the tiles prefetch the next packed panel while they compute. fp32
+// kernels read a row-major A in place (alpha = 1) instead of packing it.
 // A packed B may also be bf16 (GemmFormat::BF16): A is then rounded to bf16
 // as it is packed and pairs of products accumulate in fp32 (vdpbf16ps), as
 // PyTorch's bf16 matmuls do; on CPUs without AVX512-BF16 the weights are
