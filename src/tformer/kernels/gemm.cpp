@@ -10,6 +10,7 @@
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/gemm_kernels.h"
 #include "tformer/kernels/multiversion.h"
+#include "tformer/kernels/vector_math.h"
 
 namespace tformer::kernels {
 
@@ -158,10 +159,6 @@ inline float round_even(float x) {
   return (x + kMagic) - kMagic;
 }
 
-// 16 floats as one GCC vector: each multiversioned copy lowers it to its
-// ISA's registers (one zmm, two ymm, four xmm).
-typedef float Float16 __attribute__((vector_size(64)));
-
 // Quantises alpha · row[0 : n] to u8 with a scale and zero point from the
 // row's range widened to include 0 (so that 0 is exact). The range is kept
 // in 16 lanes, which vectorise (min and max are exact, so the lanes give
@@ -172,7 +169,7 @@ TF_MULTIVERSION(void, quantize_row_u8,
                   int64_t k = 0;
                   for (; k + 16 <= n; k += 16) {
                     Float16 v;
-                    std::memcpy(&v, row + k, sizeof(v));
+                    load16(v, row + k);
                     v *= alpha;
                     lo16 = v < lo16 ? v : lo16;
                     hi16 = v > hi16 ? v : hi16;

@@ -49,6 +49,23 @@ inline float erf_approx(float x) {
   return x < 0.0f ? -y : y;
 }
 
+// 16 floats as one GCC vector, for loops that keep 16 partial sums or
+// extremes (multiversion.h): each ISA's copy lowers it to its own registers
+// (one zmm, two ymm, four xmm), where a scalar reduction would not vectorise.
+typedef float Float16 __attribute__((vector_size(64)));
+
+// Helpers take vectors by reference: a Float16 passed by value would have a
+// different calling convention in each ISA's copy.
+inline void load16(Float16& v, const float* p) { std::memcpy(&v, p, sizeof(v)); }
+inline void store16(float* p, const Float16& v) { std::memcpy(p, &v, sizeof(v)); }
+
+// The sum of a Float16's lanes, in double, in lane order.
+inline double sum_lanes(const Float16& v) {
+  double s = 0.0;
+  for (int j = 0; j < 16; ++j) s += v[j];
+  return s;
+}
+
 // Exact limits ±1 and no overflow (exp_approx saturates).
 inline float tanh_approx(float v) { return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f); }
 
