@@ -4,8 +4,10 @@
 //   exp_approx: Cephes' expf — range reduction x = n·ln2 + r, a degree-6
 //               polynomial in r, 2^n by exponent bits; ~1 ulp on
 //               [−87.3, 88.7]; 0 below (as expf underflows), +inf-free above.
-//   erf_approx: Abramowitz & Stegun 7.1.26 with exp_approx, |error| ≤ 1.5e-7,
-//               the same approximation PyTorch's vectorised CPU erf uses.
+//   erf_approx: a rational minimax approximation, x·P(x²)/Q(x²) on [−4, 4]
+//               (the coefficients Eigen's fast float erf uses), |error| ≤ 5e-7;
+//               half the instructions of Abramowitz & Stegun 7.1.26 with an
+//               exp, which made GELU a tenth of a bf16 forward.
 //   tanh_approx: 1 − 2/(e^{2v} + 1) with exp_approx.
 #pragma once
 #include <cstdint>
@@ -38,15 +40,21 @@ inline float exp_approx(float x) {
 }
 
 inline float erf_approx(float x) {
-  const float a = x < 0.0f ? -x : x;
-  const float t = 1.0f / (1.0f + 0.3275911f * a);
-  float p = 1.061405429f;
-  p = p * t - 1.453152027f;
-  p = p * t + 1.421413741f;
-  p = p * t - 0.284496736f;
-  p = p * t + 0.254829592f;
-  const float y = 1.0f - p * t * exp_approx(-a * a);
-  return x < 0.0f ? -y : y;
+  const float c = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);  // |erf| rounds to 1 beyond
+  const float x2 = c * c;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 - 2.10102402082508e-06f;
+  p = p * x2 - 5.69250639462346e-05f;
+  p = p * x2 - 7.34990630326855e-04f;
+  p = p * x2 - 2.95459980854025e-03f;
+  p = p * x2 - 1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 - 2.13374055278905e-04f;
+  q = q * x2 - 1.68282697438203e-03f;
+  q = q * x2 - 7.37332916720468e-03f;
+  q = q * x2 - 1.42647390514189e-02f;
+  return c * p / q;
 }
 
 // 16 floats as one GCC vector, for loops that keep 16 partial sums or
