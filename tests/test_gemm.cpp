@@ -215,6 +215,19 @@ TEST(Gemm, Int8PackedBIsDynamicQuantisationWithExactIntegerSums) {
     }
 }
 
+TEST(Gemm, Int8TileKernelGivesTheVnniKernelsBits) {
+  // AMX-INT8 and AVX512-VNNI both sum exactly and rescale the same way.
+  if (!cpu_supports_amx_int8() || !cpu_supports_avx512_vnni()) GTEST_SKIP() << "needs AMX-INT8 and AVX512-VNNI";
+  for (auto& s : kShapes) {
+    Problem p(false, true, s[0], s[1], s[2], 61, /*pad=*/1);
+    p.beta = 1.0f;
+    const PackedB tiles = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, Isa::Amx, GemmFormat::INT8);
+    const PackedB vnni = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, Isa::Avx512, GemmFormat::INT8);
+    EXPECT_EQ(p.run([&](const GemmArgs& g) { gemm(g, tiles); }), p.run([&](const GemmArgs& g) { gemm(g, vnni); }))
+        << p.name();
+  }
+}
+
 TEST(Gemm, EpilogueAddsBiasThenActivatesEveryTile) {
   using kernels::Activation;
   for (Isa isa : supported_isas())

@@ -18,6 +18,11 @@ namespace {
 // AMX-TILE and AMX-BF16 in CPUID leaf 7, and the kernel's permission for
 // this process to use the tile data state (Linux 5.16+: without it, the first
 // tile instruction would kill the process).
+bool amx_int8_flag() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 25));
+}
+
 bool amx_usable() {
   static const bool usable = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -62,6 +67,14 @@ bool cpu_supports_avx512_bf16() {
 bool cpu_supports_avx512_vnni() {
 #if defined(__x86_64__)
   return cpu_supports(Isa::Avx512) && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+bool cpu_supports_amx_int8() {
+#if defined(__x86_64__)
+  return cpu_supports(Isa::Amx) && amx_int8_flag();
 #else
   return false;
 #endif

@@ -19,5 +19,7 @@ bool cpu_supports(Isa isa);
 bool cpu_supports_avx512_bf16();
 // AVX512-VNNI (vpdpbusd), on top of Isa::Avx512: tformer's int8 GEMM.
 bool cpu_supports_avx512_vnni();
+// AMX-INT8 (TDPBUSD), on top of Isa::Amx: tformer's int8 GEMM on tiles.
+bool cpu_supports_amx_int8();
 
 }  // namespace tformer

@@ -39,6 +39,10 @@ const GemmMicroKernel& micro_kernel(Isa isa, GemmFormat format = GemmFormat::F32
   // translation unit may use that ISA's instructions anywhere.
   if (format == GemmFormat::INT8) {
     TF_CHECK(has_int8_kernel(isa), "gemm: no int8 kernel at level " << isa_name(isa));
+    if (isa == Isa::Amx && cpu_supports_amx_int8()) {
+      static const GemmMicroKernel k = detail::gemm_micro_kernel_amx_int8();
+      return k;
+    }
     static const GemmMicroKernel k = detail::gemm_micro_kernel_avx512_vnni_int8();
     return k;
   }
@@ -199,7 +203,7 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
   const auto quantize = TF_SELECT(quantize_row_u8, active_isa());
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - p0);
-    uint32_t* d = dst + p0 * steps;  // word (s, r) at d[s·mr + r]
+    uint32_t* d = dst + p0 * steps;  // word (s, r) at d[s·mr + r], or (r, s) at d[r·steps + s]
     if (rows < mr) std::memset(d, 0, sizeof(uint32_t) * steps * mr);
     for (int64_t r = 0; r < mr; ++r) {
       if (r >= rows) {
@@ -215,7 +219,10 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
         row = column.data();
       }
       quantize(row, g.k, g.alpha, reinterpret_cast<uint8_t*>(quads.data()), &row_scale[p0 + r], &row_zero[p0 + r]);
-      for (int64_t s = 0; s < steps; ++s) d[s * mr + r] = quads[s];
+      if (uk.a_rows_contiguous)  // word (r, s) at d[r·steps + s]: the row's quads in order
+        std::memcpy(d + r * steps, quads.data(), sizeof(uint32_t) * steps);
+      else
+        for (int64_t s = 0; s < steps; ++s) d[s * mr + r] = quads[s];
     }
   }
 }

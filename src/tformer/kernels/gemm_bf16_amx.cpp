@@ -13,32 +13,16 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tformer/kernels/gemm_amx_tiles.h"
 #include "tformer/kernels/gemm_kernels.h"
 
 namespace tformer::kernels::detail {
 
 namespace {
-constexpr int kMr = 32, kNr = 32, kStepsPerTile = 16;
-
-// The tile configuration is per thread: rows and bytes per row of tmm0-7.
-void configure_tiles() {
-  thread_local bool configured = false;
-  if (configured) return;
-  struct alignas(64) {
-    uint8_t palette = 1, start_row = 0, reserved[14] = {};
-    uint16_t bytes_per_row[16] = {};
-    uint8_t rows[16] = {};
-  } config;
-  for (int t = 0; t < 8; ++t) {
-    config.bytes_per_row[t] = 64;
-    config.rows[t] = 16;
-  }
-  _tile_loadconfig(&config);
-  configured = true;
-}
+constexpr int kMr = kAmxMr, kNr = kAmxNr, kStepsPerTile = kAmxStepsPerTile;
 
 void micro_kernel(const GemmTile& t) {
-  configure_tiles();
+  configure_amx_tiles();
   const auto* a = static_cast<const uint32_t*>(t.a);
   const auto* b = static_cast<const uint32_t*>(t.b);
   const int64_t steps = t.steps;

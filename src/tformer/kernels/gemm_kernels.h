@@ -16,7 +16,7 @@
 //
 // Each kernel lives in its own translation unit compiled for its ISA
 // (gemm_avx512.cpp, gemm_bf16_avx512bf16.cpp, gemm_bf16_amx.cpp,
-// gemm_avx2.cpp, gemm_generic.cpp; CMakeLists.txt sets the
+// gemm_int8_avx512vnni.cpp, gemm_int8_amx.cpp, gemm_avx2.cpp, gemm_generic.cpp; CMakeLists.txt sets the
 // flags by file name) and uses no inline library templates, so no
 // wider-ISA code can leak into the others through the linker.
 #pragma once
@@ -95,6 +95,7 @@ GemmMicroKernel gemm_micro_kernel_avx512();
 GemmMicroKernel gemm_micro_kernel_avx512_bf16();
 GemmMicroKernel gemm_micro_kernel_amx_bf16();
 GemmMicroKernel gemm_micro_kernel_avx512_vnni_int8();
+GemmMicroKernel gemm_micro_kernel_amx_int8();
 GemmMicroKernel gemm_micro_kernel_avx2();
 GemmMicroKernel gemm_micro_kernel_generic();
 
