@@ -14,6 +14,26 @@ std::unique_ptr<ThreadPool> g_pool;
 std::mutex g_pool_mu;
 int g_requested_threads = 0;
 
+// How long a thread polls for new work or for the other chunks to finish
+// before it sleeps: about 50-100 µs of pause instructions.
+constexpr int kSpinIterations = 2000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls until done() or the spin budget is spent; returns done().
+template <class Done>
+bool spin_until(Done done) {
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  return done();
+}
+
 void chunk_bounds(int64_t n, int chunks, int i, int64_t* b, int64_t* e) {
   int64_t base = n / chunks, rem = n % chunks;
   *b = i * base + std::min<int64_t>(i, rem);
@@ -22,14 +42,15 @@ void chunk_bounds(int64_t n, int chunks, int i, int64_t* b, int64_t* e) {
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
-  TF_CHECK(num_threads >= 1, "thread count must be at least 1, got " << num_threads);
+  TF_CHECK(num_threads >= 1 && num_threads < (1 << 16),
+           "thread count must be in [1, 65535], got " << num_threads);
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   work_cv_.notify_all();
   for (auto& w : workers_) w.join();
@@ -48,9 +69,9 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn) {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &fn;
     job_n_ = n;
-    job_chunks_ = chunks;
-    pending_ = chunks - 1;
-    ++generation_;
+    pending_.store(chunks - 1, std::memory_order_relaxed);
+    const uint64_t sequence = (generation_.load(std::memory_order_relaxed) >> 16) + 1;
+    generation_.store(sequence << 16 | static_cast<uint64_t>(chunks), std::memory_order_release);  // publishes it
   }
   work_cv_.notify_all();
   int64_t b, e;
@@ -58,8 +79,11 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn) {
   t_inside_pool = true;
   fn(b, e);
   t_inside_pool = false;
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(all_done)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, all_done);
+  }
   job_ = nullptr;
 }
 
@@ -67,20 +91,26 @@ void ThreadPool::worker_loop(int index) {
   t_inside_pool = true;
   uint64_t seen = 0;
   for (;;) {
-    std::unique_lock<std::mutex> lock(mu_);
-    work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-    if (stop_) return;
-    seen = generation_;
-    if (index >= job_chunks_) continue;
-    const RangeFn* fn = job_;
-    int64_t n = job_n_;
-    int chunks = job_chunks_;
-    lock.unlock();
+    auto has_news = [&] {
+      return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(has_news)) {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, has_news);
+    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    const int chunks = static_cast<int>(seen & 0xFFFF);
+    if (index >= chunks) continue;
+    // The job's fields were written before its generation, and cannot change
+    // before this chunk is counted done.
     int64_t b, e;
-    chunk_bounds(n, chunks, index, &b, &e);
-    (*fn)(b, e);
-    lock.lock();
-    if (--pending_ == 0) done_cv_.notify_one();
+    chunk_bounds(job_n_, chunks, index, &b, &e);
+    (*job_)(b, e);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mu_);  // so that a caller about to sleep cannot miss it
+      done_cv_.notify_one();
+    }
   }
 }
 

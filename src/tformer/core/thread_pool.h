@@ -2,6 +2,7 @@
 // parallel_for; nothing else in tformer spawns threads. A parallel_for called
 // from inside a worker runs serially, so nested kernels never oversubscribe.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -55,13 +56,19 @@ class ThreadPool {
   std::mutex run_mu_;  // one job at a time when several outside threads share the pool
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
-  // The job in flight.
+  // Changed under mu_ (so that sleepers miss nothing) but also read without
+  // it: workers and the caller spin on them briefly before sleeping, since a
+  // forward pass issues its parallel_for calls back to back and waking a
+  // sleeping thread costs more than most of them take.
+  // The job's sequence number << 16 | its chunk count, in one word so that a
+  // worker that is not part of a job never reads the other fields while the
+  // next job is being written.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  // The job in flight (stable while it has chunks pending).
   const RangeFn* job_ = nullptr;
   int64_t job_n_ = 0;
-  int job_chunks_ = 0;
 };
 
 template <class F>
