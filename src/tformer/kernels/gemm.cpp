@@ -262,11 +262,12 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const 
   }
 }
 
-// The epilogue on one finished tile of C: rows × cols at column j0.
-void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_t j0) {
+// The epilogue on one finished tile of C: rows × cols at column j0; the
+// bias only where the kernels did not start the sums from it.
+void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_t j0, bool bias_added = false) {
   for (int64_t i = 0; i < rows; ++i) {
     float* row = c + i * g.ldc;
-    if (g.bias)
+    if (g.bias && !bias_added)
       for (int64_t j = 0; j < cols; ++j) row[j] += g.bias[j0 + j];
     if (g.activation) activate_serial(*g.activation, row, cols);
   }
@@ -299,7 +300,9 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
     for (int64_t pc = 0; pc < g.k; pc += kc_block) {  // kc_block is a multiple of every k_per_step
       const int64_t kc = std::min(kc_block, g.k - pc), steps = packed_steps(uk, kc);
       const bool accumulate = pc > 0 || g.beta != 0.0f;
-      const bool last = pc + kc == g.k, epilogue = last && (g.bias || g.activation);
+      // The kernels start the sums from the bias when C's old values do not.
+      const bool bias_in_kernel = g.bias && g.beta == 0.0f;
+      const bool last = pc + kc == g.k, epilogue = last && ((g.bias && !bias_in_kernel) || g.activation);
       const uint32_t* b_block;
       int64_t panel_stride;
       if (packed) {
@@ -340,6 +343,7 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
             t.rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
             t.cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             t.accumulate = accumulate;
+            if (bias_in_kernel && pc == 0) t.bias = g.bias + jc + jr;
             if (next_panel) {
               const int64_t first = ir / mr * lines_per_tile;
               t.prefetch = reinterpret_cast<const char*>(next_panel) + 64 * first;
@@ -350,7 +354,7 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
                                    packed->col_sum() + jc + jr});
             else
               uk.run(t);
-            if (epilogue) finish_tile(g, t.c, t.rows, t.cols, jc + jr);
+            if (epilogue) finish_tile(g, t.c, t.rows, t.cols, jc + jr, bias_in_kernel);
           }
         }
       }

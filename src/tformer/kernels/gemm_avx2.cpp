@@ -25,11 +25,13 @@ void tile(const GemmTile& t) {
   float* c = t.c;
   const int64_t ldc = t.ldc;
   const __m256i m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 8);
+  const __m256 start0 = t.bias ? _mm256_maskload_ps(t.bias, m0) : _mm256_setzero_ps();
+  const __m256 start1 = t.bias ? _mm256_maskload_ps(t.bias + 8, m1) : _mm256_setzero_ps();
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int i = 0; i < R; ++i) {
-    acc[i][0] = t.accumulate ? _mm256_maskload_ps(c + i * ldc, m0) : _mm256_setzero_ps();
-    acc[i][1] = t.accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : _mm256_setzero_ps();
+    acc[i][0] = t.accumulate ? _mm256_maskload_ps(c + i * ldc, m0) : start0;
+    acc[i][1] = t.accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : start1;
   }
   TilePrefetcher prefetch(t);
   for (int64_t k = 0; k < t.steps; ++k) {

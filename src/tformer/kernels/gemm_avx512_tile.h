@@ -32,11 +32,13 @@ void avx512_tile(const GemmTile& t) {
   float* c = t.c;
   const int64_t ldc = t.ldc;
   const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
+  const __m512 start0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
+  const __m512 start1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
   __m512 acc[R][2];
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) {
-    acc[i][0] = t.accumulate ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : _mm512_setzero_ps();
-    acc[i][1] = t.accumulate ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : _mm512_setzero_ps();
+    acc[i][0] = t.accumulate ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : start0;
+    acc[i][1] = t.accumulate ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : start1;
   }
   TilePrefetcher prefetch(t);
   for (int64_t s = 0; s < t.steps; ++s) {

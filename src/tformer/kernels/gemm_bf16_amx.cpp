@@ -41,6 +41,13 @@ void micro_kernel(const GemmTile& t) {
     _tile_loadd(1, out + 16, stride);
     _tile_loadd(2, out + 16 * ld, stride);
     _tile_loadd(3, out + 16 * ld + 16, stride);
+  } else if (t.bias) {  // every row of the sums starts as the bias: tile loads with a row stride of 0
+    alignas(64) float start[kNr] = {};
+    std::memcpy(start, t.bias, cols * sizeof(float));
+    _tile_loadd(0, start, 0);
+    _tile_loadd(1, start + 16, 0);
+    _tile_loadd(2, start, 0);
+    _tile_loadd(3, start + 16, 0);
   } else {
     _tile_zero(0);
     _tile_zero(1);

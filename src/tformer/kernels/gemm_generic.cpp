@@ -13,9 +13,8 @@ void micro_kernel(const GemmTile& t) {
   const auto* b = static_cast<const float*>(t.b);
   const int rows = t.rows, cols = t.cols;
   float acc[kMr][kNr] = {};
-  if (t.accumulate)
-    for (int i = 0; i < rows; ++i)
-      for (int j = 0; j < cols; ++j) acc[i][j] = t.c[i * t.ldc + j];
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) acc[i][j] = t.accumulate ? t.c[i * t.ldc + j] : t.bias ? t.bias[j] : 0.0f;
   TilePrefetcher prefetch(t);
   for (int64_t k = 0; k < t.steps; ++k) {
     prefetch.step();

@@ -68,6 +68,8 @@ void micro_kernel(const GemmTile& t, const GemmQuantTile& q) {
   const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
   const __m512 col_scale0 = _mm512_maskz_loadu_ps(m0, q.col_scale), col_scale1 = _mm512_maskz_loadu_ps(m1, q.col_scale + 16);
   const __m512i col_sum0 = _mm512_maskz_loadu_epi32(m0, q.col_sum), col_sum1 = _mm512_maskz_loadu_epi32(m1, q.col_sum + 16);
+  const __m512 bias0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
+  const __m512 bias1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
   for (int i = 0; i < t.rows; ++i) {
     const __m512i acc0 = _mm512_load_si512(sums + i * kNr), acc1 = _mm512_load_si512(sums + i * kNr + 16);
     const __m512i zero = _mm512_set1_epi32(q.row_zero[i]);
@@ -77,6 +79,10 @@ void micro_kernel(const GemmTile& t, const GemmQuantTile& q) {
     __m512 y1 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1),
                               _mm512_cvtepi32_ps(_mm512_sub_epi32(acc1, _mm512_mullo_epi32(zero, col_sum1))));
     float* c = t.c + i * t.ldc;
+    if (t.bias) {
+      y0 = _mm512_add_ps(y0, bias0);
+      y1 = _mm512_add_ps(y1, bias1);
+    }
     if (t.accumulate) {
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, c));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, c + 16));

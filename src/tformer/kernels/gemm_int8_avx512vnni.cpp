@@ -48,6 +48,8 @@ void tile(const GemmTile& t, const GemmQuantTile& q) {
   }
   const __m512 col_scale0 = _mm512_maskz_loadu_ps(m0, q.col_scale), col_scale1 = _mm512_maskz_loadu_ps(m1, q.col_scale + 16);
   const __m512i col_sum0 = _mm512_maskz_loadu_epi32(m0, q.col_sum), col_sum1 = _mm512_maskz_loadu_epi32(m1, q.col_sum + 16);
+  const __m512 bias0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
+  const __m512 bias1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) {
     const __m512i zero = _mm512_set1_epi32(q.row_zero[i]);
@@ -56,6 +58,10 @@ void tile(const GemmTile& t, const GemmQuantTile& q) {
                               _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], _mm512_mullo_epi32(zero, col_sum0))));
     __m512 y1 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1),
                               _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], _mm512_mullo_epi32(zero, col_sum1))));
+    if (t.bias) {
+      y0 = _mm512_add_ps(y0, bias0);
+      y1 = _mm512_add_ps(y1, bias1);
+    }
     if (t.accumulate) {
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, c + i * ldc));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16));

@@ -38,6 +38,9 @@ struct GemmTile {
   int64_t ldc = 0;
   int rows = 0, cols = 0;
   bool accumulate = false;
+  // With accumulate false: the sums start from bias[c] (cols of them)
+  // instead of 0, so that no pass over C adds it afterwards. Null: from 0.
+  const float* bias = nullptr;
   // A read in place (kernels with reads_a_in_place, fp32 only): row r's
   // values of k at a + r·lda, consecutive; 0: a is a packed micro-panel.
   int64_t lda = 0;
