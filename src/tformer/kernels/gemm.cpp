@@ -273,91 +273,173 @@ void finish_tile(const GemmArgs& g, float* c, int64_t rows, int64_t cols, int64_
   }
 }
 
-// C[m0 : m1, n0 : n1] of the GEMM on the calling thread; n0 is a multiple of
-// the kernel's NR. With `packed`, op(B) comes from it instead of g.b.
-void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
-                int64_t n0, int64_t n1) {
-  thread_local std::vector<uint32_t> a_buffer, b_buffer;
-  thread_local std::vector<float> row_scale(kMc);
-  thread_local std::vector<int32_t> row_zero(kMc);
-  const int mr = uk.mr, nr = uk.nr;
-  const GemmFormat format = packed ? packed->format() : GemmFormat::F32;
-  // int8 quantises each row of A over all of K, so its k block is all of K.
-  const bool quantized = format == GemmFormat::INT8;
-  const int64_t kc_block = quantized ? g.k : uk.kc > 0 ? uk.kc : kKc;
+// How a GEMM is cut into cache blocks for its micro-kernel and operands.
+struct Blocking {
+  GemmFormat format;
+  bool quantized;  // int8 quantises each row of A over all of K, so its k block is all of K
+  bool a_in_place;
+  int64_t kc;
+};
+
+Blocking blocking_of(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed) {
+  Blocking b;
+  b.format = packed ? packed->format() : GemmFormat::F32;
+  b.quantized = b.format == GemmFormat::INT8;
   // Kernels that can read fp32 rows of A where they lie skip packing A: its
   // rows stream through L1 as a packed panel would, and threads that split
   // the columns no longer each repeat the copy. (alpha, a transposed A or
   // another format still need the packing pass.)
-  const bool a_in_place =
-      uk.reads_a_in_place && format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
-  uint32_t* a_block = aligned_scratch(a_buffer, kMc * packed_steps(uk, kc_block));
-  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, packed_steps(uk, kc_block) * kNc);
+  b.a_in_place = uk.reads_a_in_place && b.format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
+  b.kc = b.quantized ? g.k : uk.kc > 0 ? uk.kc : kKc;
+  return b;
+}
+
+// A packed block of A (rows ic .. ic + mc, one k block) as the tiles read
+// it, with the rows' quantisation parameters for int8; data null: A is read
+// in place.
+struct PackedA {
+  const uint32_t* data = nullptr;
+  const float* row_scale = nullptr;
+  const int32_t* row_zero = nullptr;
+};
+
+// Packs rows [ic + r0, ic + r1) of the row block at ic (r0 a multiple of MR)
+// into the block's buffers, as the block's tiles will read them.
+void pack_a_rows(const GemmArgs& g, const GemmMicroKernel& uk, const Blocking& bl, int64_t pc, int64_t kc, int64_t ic,
+                 int64_t r0, int64_t r1, uint32_t* block, float* row_scale, int32_t* row_zero) {
+  const int64_t steps = packed_steps(uk, kc);
+  if (bl.quantized)
+    pack_a_int8(g, uk, ic + r0, r1 - r0, block + r0 * steps, row_scale + r0, row_zero + r0);
+  else
+    pack_a(g, bl.format, uk, ic + r0, r1 - r0, pc, kc, block + r0 * steps);
+}
+
+// C[ic : ic+mc, jc : jc+nc] over the k block [pc, pc + kc), A packed (or in
+// place), b_block the B panel of column jc in that k block.
+void compute_block(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, const Blocking& bl,
+                   const PackedA& a, const uint32_t* b_block, int64_t panel_stride, int64_t pc, int64_t kc,
+                   int64_t ic, int64_t mc, int64_t jc, int64_t nc) {
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t steps = packed_steps(uk, kc);
+  const bool accumulate = pc > 0 || g.beta != 0.0f;
+  // The kernels start the sums from the bias when C's old values do not.
+  const bool bias_in_kernel = g.bias && g.beta == 0.0f;
+  const bool last = pc + kc == g.k, epilogue = last && ((g.bias && !bias_in_kernel) || g.activation);
+  const int64_t tiles = (mc + mr - 1) / mr, panel_bytes = steps * nr * 4;
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    const uint32_t* b_panel = b_block + (jr / nr) * panel_stride;
+    // A packed B comes from memory (the weights outgrow the caches):
+    // this panel's tiles prefetch the next one, each its share.
+    const uint32_t* next_panel = nullptr;
+    if (packed && jr + nr < nc)
+      next_panel = b_panel + panel_stride;
+    else if (packed && pc + kc < g.k)
+      next_panel = packed->panel(jc / nr, pc + kc);
+    const int64_t lines_per_tile = next_panel ? (panel_bytes / 64 + tiles - 1) / tiles : 0;
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+      detail::GemmTile t;
+      t.steps = steps;
+      t.a = a.data ? static_cast<const void*>(a.data + ir * steps) : g.a + (ic + ir) * g.lda + pc;
+      t.lda = a.data ? 0 : g.lda;
+      t.b = b_panel;
+      t.c = g.c + (ic + ir) * g.ldc + jc + jr;
+      t.ldc = g.ldc;
+      t.rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+      t.cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+      t.accumulate = accumulate;
+      if (bias_in_kernel && pc == 0) t.bias = g.bias + jc + jr;
+      if (next_panel) {
+        const int64_t first = ir / mr * lines_per_tile;
+        t.prefetch = reinterpret_cast<const char*>(next_panel) + 64 * first;
+        t.prefetch_lines = std::clamp<int64_t>(panel_bytes / 64 - first, 0, lines_per_tile);
+      }
+      if (bl.quantized)
+        uk.run_quantized(t, {a.row_scale + ir, a.row_zero + ir, packed->col_scale() + jc + jr,
+                             packed->col_sum() + jc + jr});
+      else
+        uk.run(t);
+      if (epilogue) finish_tile(g, t.c, t.rows, t.cols, jc + jr, bias_in_kernel);
+    }
+  }
+}
+
+// Per-thread buffers for a packed A block (kMc rows) and its row parameters.
+struct ABuffers {
+  std::vector<uint32_t> words;
+  std::vector<float> row_scale = std::vector<float>(kMc);
+  std::vector<int32_t> row_zero = std::vector<int32_t>(kMc);
+};
+
+// C[m0 : m1, n0 : n1] of the GEMM on the calling thread, which packs its
+// own A; n0 is a multiple of the kernel's NR. With `packed`, op(B) comes
+// from it instead of g.b.
+void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
+                int64_t n0, int64_t n1) {
+  thread_local ABuffers a_buffers;
+  thread_local std::vector<uint32_t> b_buffer;
+  const int nr = uk.nr;
+  const Blocking bl = blocking_of(g, uk, packed);
+  uint32_t* a_block = aligned_scratch(a_buffers.words, kMc * packed_steps(uk, bl.kc));
+  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, packed_steps(uk, bl.kc) * kNc);
+  const PackedA a{bl.a_in_place ? nullptr : a_block, a_buffers.row_scale.data(), a_buffers.row_zero.data()};
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
   const int64_t nc_block = packed ? n1 - n0 : kNc;
   for (int64_t jc = n0; jc < n1; jc += nc_block) {
     const int64_t nc = std::min(nc_block, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += kc_block) {  // kc_block is a multiple of every k_per_step
-      const int64_t kc = std::min(kc_block, g.k - pc), steps = packed_steps(uk, kc);
-      const bool accumulate = pc > 0 || g.beta != 0.0f;
-      // The kernels start the sums from the bias when C's old values do not.
-      const bool bias_in_kernel = g.bias && g.beta == 0.0f;
-      const bool last = pc + kc == g.k, epilogue = last && ((g.bias && !bias_in_kernel) || g.activation);
+    for (int64_t pc = 0; pc < g.k; pc += bl.kc) {  // the k block is a multiple of every k_per_step
+      const int64_t kc = std::min(bl.kc, g.k - pc), steps = packed_steps(uk, kc);
       const uint32_t* b_block;
       int64_t panel_stride;
       if (packed) {
         b_block = packed->panel(jc / nr, pc);
         panel_stride = packed->panel_stride();
       } else {
-        pack_b(g.b, g.ldb, g.trans_b, format, uk, steps, pc, kc, jc, nc, steps * nr, b_scratch);
+        pack_b(g.b, g.ldb, g.trans_b, bl.format, uk, steps, pc, kc, jc, nc, steps * nr, b_scratch);
         b_block = b_scratch;
         panel_stride = steps * nr;
       }
       for (int64_t ic = m0; ic < m1; ic += kMc) {
         const int64_t mc = std::min(kMc, m1 - ic);
-        if (a_in_place)
-          ;
-        else if (quantized)
-          pack_a_int8(g, uk, ic, mc, a_block, row_scale.data(), row_zero.data());
-        else
-          pack_a(g, format, uk, ic, mc, pc, kc, a_block);
-        const int64_t tiles = (mc + mr - 1) / mr, panel_bytes = steps * nr * 4;
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const uint32_t* b_panel = b_block + (jr / nr) * panel_stride;
-          // A packed B comes from memory (the weights outgrow the caches):
-          // this panel's tiles prefetch the next one, each its share.
-          const uint32_t* next_panel = nullptr;
-          if (packed && jr + nr < nc)
-            next_panel = b_panel + panel_stride;
-          else if (packed && pc + kc < g.k)
-            next_panel = packed->panel(jc / nr, pc + kc);
-          const int64_t lines_per_tile = next_panel ? (panel_bytes / 64 + tiles - 1) / tiles : 0;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            detail::GemmTile t;
-            t.steps = steps;
-            t.a = a_in_place ? static_cast<const void*>(g.a + (ic + ir) * g.lda + pc) : a_block + ir * steps;
-            t.lda = a_in_place ? g.lda : 0;
-            t.b = b_panel;
-            t.c = g.c + (ic + ir) * g.ldc + jc + jr;
-            t.ldc = g.ldc;
-            t.rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-            t.cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-            t.accumulate = accumulate;
-            if (bias_in_kernel && pc == 0) t.bias = g.bias + jc + jr;
-            if (next_panel) {
-              const int64_t first = ir / mr * lines_per_tile;
-              t.prefetch = reinterpret_cast<const char*>(next_panel) + 64 * first;
-              t.prefetch_lines = std::clamp<int64_t>(panel_bytes / 64 - first, 0, lines_per_tile);
-            }
-            if (quantized)
-              uk.run_quantized(t, {row_scale.data() + ir, row_zero.data() + ir, packed->col_scale() + jc + jr,
-                                   packed->col_sum() + jc + jr});
-            else
-              uk.run(t);
-            if (epilogue) finish_tile(g, t.c, t.rows, t.cols, jc + jr, bias_in_kernel);
-          }
-        }
+        if (!bl.a_in_place)
+          pack_a_rows(g, uk, bl, pc, kc, ic, 0, mc, a_block, a_buffers.row_scale.data(), a_buffers.row_zero.data());
+        compute_block(g, uk, packed, bl, a, b_block, panel_stride, pc, kc, ic, mc, jc, nc);
       }
+    }
+  }
+}
+
+// The GEMM over `threads` threads with a packed B and an A that needs
+// packing (bf16, int8): each block of A is packed once, its rows shared out
+// between the threads, and then the threads split the block's columns. Each
+// thread thus converts only its share of A and streams only its share of
+// the weights (splitting columns alone made every thread convert all of A;
+// splitting rows alone made every thread stream all of the weights).
+void gemm_shared_a(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB& packed, int threads) {
+  thread_local ABuffers shared;
+  const Blocking bl = blocking_of(g, uk, &packed);
+  const int mr = uk.mr, nr = uk.nr;
+  // The workers reach the calling thread's buffers through these pointers
+  // (in a worker, `shared` would name that worker's own, unconstructed copy).
+  uint32_t* a_block = aligned_scratch(shared.words, kMc * packed_steps(uk, bl.kc));
+  float* row_scale = shared.row_scale.data();
+  int32_t* row_zero = shared.row_zero.data();
+  const PackedA a{a_block, row_scale, row_zero};
+  const int64_t n_panels = (g.n + nr - 1) / nr;
+  for (int64_t pc = 0; pc < g.k; pc += bl.kc) {
+    const int64_t kc = std::min(bl.kc, g.k - pc);
+    for (int64_t ic = 0; ic < g.m; ic += kMc) {
+      const int64_t mc = std::min(kMc, g.m - ic), m_panels = (mc + mr - 1) / mr;
+      parallel_for(m_panels, 1, [&](int64_t p0, int64_t p1) {
+        pack_a_rows(g, uk, bl, pc, kc, ic, p0 * mr, std::min(mc, p1 * mr), a_block, row_scale, row_zero);
+      });
+      const int64_t parts = std::min<int64_t>(threads, n_panels);
+      parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t jc = n_panels * t / parts * nr, jc_end = std::min(g.n, n_panels * (t + 1) / parts * nr);
+          compute_block(g, uk, &packed, bl, a, packed.panel(jc / nr, pc), packed.panel_stride(), pc, kc, ic, mc,
+                        jc, jc_end - jc);
+        }
+      });
     }
   }
 }
@@ -386,15 +468,14 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
   const int threads = parallel ? ThreadPool::global().num_threads() : 1;
   // Small problems are not worth waking the workers.
   if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
-  // Split the columns (in whole NR panels) when there are enough of them, else
-  // the rows. Any split gives the same result: each element is computed the
-  // same way by whichever thread owns it. A column split has every thread
-  // pack all of A; int8 quantises A as it packs, which would then be serial
-  // work next to the cheap products, so int8 splits rows (each thread then
-  // reads all of B: for bf16 that cost more than it saved at batch 1).
+  // A packed B whose A needs packing shares the packed A between the threads.
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
-  const bool costly_a = packed && packed->format() == GemmFormat::INT8 && m_panels >= threads;
-  const bool split_n = !costly_a && (n_panels >= 2 * threads || n_panels >= m_panels);
+  if (packed && !blocking_of(g, uk, packed).a_in_place && n_panels >= threads)
+    return gemm_shared_a(g, uk, *packed, threads);
+  // Else split the columns (in whole NR panels) when there are enough of
+  // them, else the rows. Any split gives the same result: each element is
+  // computed the same way by whichever thread owns it.
+  const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
   const int64_t panels = split_n ? n_panels : m_panels;
   const int64_t parts = std::min<int64_t>(threads, panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
