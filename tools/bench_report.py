@@ -97,6 +97,21 @@ def cfg_name(r, coretype=False):
     return s + (", " + coretype_name(r) if coretype else "")
 
 
+def fastest_of_rounds(rows):
+    """One row per measurement: where a script ran its interleaved sequence in
+    several rounds, each engine and configuration keeps its round with the
+    lowest median (the same rule for every engine). Rows keep their order."""
+    ident = lambda r: (r.get("engine"), r.get("mode"), r.get("batch"), r.get("seq"), r.get("threads"),
+                       r.get("dtype", "fp32"), r.get("config"), r.get("openblas_coretype"))
+    fastest = {}
+    for r in rows:
+        k = ident(r)
+        if k not in fastest or r.get("median_ms", float("inf")) < fastest[k].get("median_ms", float("inf")):
+            fastest[k] = r
+    kept = {id(r) for r in fastest.values()}
+    return [r for r in rows if id(r) in kept]
+
+
 def pytorch_by_key(rows, key):
     """{key(r): {"best": the "best" row, "configs": the other rows}} over the
     PyTorch rows (tools/torch_bert_bench.py's output)."""
