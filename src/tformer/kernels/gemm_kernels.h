@@ -5,19 +5,21 @@
 //   C[rows, cols] (+)= Σ_s a[s][r] · b[s][c]      r < rows ≤ MR, c < cols ≤ NR
 //
 // a is a packed A micro-panel, `steps` steps of MR words (rows past `rows`
-// zero; the AMX kernel wants them as MR rows of `steps` words); b a packed
+// zero; the AMX kernels want them as MR rows of `steps` words), or for fp32
+// kernels that read A in place, A's own rows (GemmTile::lda); b a packed
 // B micro-panel, `steps` steps of NR words (columns past `cols` zero),
 // 64-byte aligned. A word is 4 bytes and covers k_per_step
 // values of k: one fp32 (F32), or a pair of bf16 for k and k + 1 (BF16,
-// multiplied pairwise by vdpbf16ps). accumulate: C's old values start the
-// sums (else they are overwritten). Each C element is one chain of fused
+// multiplied pairwise by vdpbf16ps), or four int8 values for the int8
+// kernels. accumulate: C's old values start the sums (else the bias, or 0,
+// and C is overwritten). Each C element is one chain of fused
 // multiply-adds over k in order, whatever the tile's position, so a GEMM's
 // result does not depend on how its tiles are shared among threads.
 //
 // Each kernel lives in its own translation unit compiled for its ISA
 // (gemm_avx512.cpp, gemm_bf16_avx512bf16.cpp, gemm_bf16_amx.cpp,
-// gemm_int8_avx512vnni.cpp, gemm_int8_amx.cpp, gemm_avx2.cpp, gemm_generic.cpp; CMakeLists.txt sets the
-// flags by file name) and uses no inline library templates, so no
+// gemm_int8_avx512vnni.cpp, gemm_int8_amx.cpp, gemm_avx2.cpp,
+// gemm_generic.cpp; CMakeLists.txt sets the flags by file name) and uses no inline library templates, so no
 // wider-ISA code can leak into the others through the linker.
 #pragma once
 #include <cstdint>
