@@ -492,16 +492,39 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
 }  // namespace
 
 namespace {
+// v[0 : n] quantised to s8 with one scale, max |v| / 127 (returned), into
+// dst. The maximum is kept in 16 lanes so that each ISA's copy vectorises it.
+TF_MULTIVERSION(float, quantize_row_s8, (const float* v, int64_t n, int8_t* dst), {
+  Float16 amax16 = {};
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    Float16 x;
+    load16(x, v + k);
+    x = x < 0.0f ? -x : x;
+    amax16 = x > amax16 ? x : amax16;
+  }
+  float amax = 0.0f;
+  for (int j = 0; j < 16; ++j) amax = std::max(amax, amax16[j]);
+  for (; k < n; ++k) amax = std::max(amax, std::fabs(v[k]));
+  const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+  for (k = 0; k < n; ++k) {
+    const float q = round_even(v[k] / scale);
+    dst[k] = static_cast<int8_t>(q < -127.0f ? -127.0f : q > 127.0f ? 127.0f : q);
+  }
+  return scale;
+})
+
 // Column j of op(B) quantised to s8 with its own scale (max |value| / 127):
 // the values through `quantized` (k of them), the scale returned.
 float quantize_column(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t j, int8_t* quantized) {
-  auto at = [&](int64_t kk) { return trans_b ? b[j * ldb + kk] : b[kk * ldb + j]; };
-  float amax = 0.0f;
-  for (int64_t kk = 0; kk < k; ++kk) amax = std::max(amax, std::fabs(at(kk)));
-  const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
-  for (int64_t kk = 0; kk < k; ++kk)
-    quantized[kk] = static_cast<int8_t>(std::clamp(round_even(at(kk) / scale), -127.0f, 127.0f));
-  return scale;
+  thread_local std::vector<float> gathered;
+  const float* column = b + j * ldb;  // a Linear weight's row: contiguous
+  if (!trans_b) {
+    gathered.resize(k);
+    for (int64_t kk = 0; kk < k; ++kk) gathered[kk] = b[kk * ldb + j];
+    column = gathered.data();
+  }
+  return TF_SELECT(quantize_row_s8, active_isa())(column, k, quantized);
 }
 
 // op(B) as the values the kernels would see in `format`, as a dense [K, N]
@@ -546,16 +569,15 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
     p.col_scale_ = Tensor::zeros({panels * uk.nr});
     p.col_sum_ = Tensor::zeros({panels * uk.nr}, DType::I32);
     parallel_for(n, 16, [&](int64_t j0, int64_t j1) {
-      std::vector<int8_t> column(k);
+      std::vector<uint32_t> quads(steps, 0);  // the column's s8 values, four a word, zero-padded
+      auto* column = reinterpret_cast<int8_t*>(quads.data());
       for (int64_t j = j0; j < j1; ++j) {
-        p.col_scale_.data<float>()[j] = quantize_column(b, ldb, trans_b, k, j, column.data());
+        p.col_scale_.data<float>()[j] = quantize_column(b, ldb, trans_b, k, j, column);
         int32_t sum = 0;
-        auto* panel = reinterpret_cast<int8_t*>(dst + (j / uk.nr) * p.words_per_panel_);
-        for (int64_t kk = 0; kk < k; ++kk) {
-          panel[4 * ((kk / 4) * uk.nr + j % uk.nr) + kk % 4] = column[kk];
-          sum += column[kk];
-        }
+        for (int64_t kk = 0; kk < k; ++kk) sum += column[kk];
         p.col_sum_.data<int32_t>()[j] = sum;
+        uint32_t* panel = dst + (j / uk.nr) * p.words_per_panel_ + j % uk.nr;
+        for (int64_t s = 0; s < steps; ++s) panel[s * uk.nr] = quads[s];
       }
     });
     return p;
