@@ -156,13 +156,6 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
   }
 }
 
-// Round to nearest, ties to even, for |x| < 2^22, in two additions: baseline
-// x86-64 has no rounding instruction, and std::nearbyint is a libm call.
-inline float round_even(float x) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 · 2^23
-  return (x + kMagic) - kMagic;
-}
-
 // Quantises alpha · row[0 : n] to u8 with a scale and zero point from the
 // row's range widened to include 0 (so that 0 is exact). The range is kept
 // in 16 lanes, which vectorise (min and max are exact, so the lanes give

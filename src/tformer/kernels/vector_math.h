@@ -15,11 +15,17 @@
 
 namespace tformer::kernels {
 
+// Round to nearest, ties to even, for |x| < 2^22, by adding and removing
+// 1.5 · 2^23: unlike __builtin_roundevenf (or std::nearbyint, a libm call),
+// GCC vectorises this for every ISA.
+inline float round_even(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 · 2^23
+  return (x + kMagic) - kMagic;
+}
+
 inline float exp_approx(float x) {
   const float clamped = x < -87.33f ? -87.33f : (x > 88.72f ? 88.72f : x);
-  // Round to nearest even by adding and removing 1.5 · 2^23 (|x·log2 e| < 2^22):
-  // unlike __builtin_roundevenf, GCC vectorises this for every ISA.
-  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float n = round_even(clamped * 1.44269504088896341f);  // |x·log2 e| < 2^22
   float r = clamped - n * 0.693359375f;  // ln2 split in two for an exact product
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
