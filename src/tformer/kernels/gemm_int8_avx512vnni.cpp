@@ -14,6 +14,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "tformer/kernels/gemm_int8_rescale.h"
 #include "tformer/kernels/gemm_kernels.h"
 
 namespace tformer::kernels::detail {
@@ -21,15 +22,10 @@ namespace tformer::kernels::detail {
 namespace {
 constexpr int kMr = 12, kNr = 32;
 
-__mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
 template <int R>
 void tile(const GemmTile& t, const GemmQuantTile& q) {
   const auto* a = static_cast<const uint32_t*>(t.a);
   const auto* b = static_cast<const uint32_t*>(t.b);
-  float* c = t.c;
-  const int64_t ldc = t.ldc;
-  const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
   __m512i acc[R][2];
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
@@ -46,29 +42,9 @@ void tile(const GemmTile& t, const GemmQuantTile& q) {
     a += kMr;
     b += kNr;
   }
-  const __m512 col_scale0 = _mm512_maskz_loadu_ps(m0, q.col_scale), col_scale1 = _mm512_maskz_loadu_ps(m1, q.col_scale + 16);
-  const __m512i col_sum0 = _mm512_maskz_loadu_epi32(m0, q.col_sum), col_sum1 = _mm512_maskz_loadu_epi32(m1, q.col_sum + 16);
-  const __m512 bias0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
-  const __m512 bias1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
+  const Int8Rescale rescale(t, q);
 #pragma GCC unroll 12
-  for (int i = 0; i < R; ++i) {
-    const __m512i zero = _mm512_set1_epi32(q.row_zero[i]);
-    const __m512 scale = _mm512_set1_ps(q.row_scale[i]);
-    __m512 y0 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale0),
-                              _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], _mm512_mullo_epi32(zero, col_sum0))));
-    __m512 y1 = _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1),
-                              _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], _mm512_mullo_epi32(zero, col_sum1))));
-    if (t.bias) {
-      y0 = _mm512_add_ps(y0, bias0);
-      y1 = _mm512_add_ps(y1, bias1);
-    }
-    if (t.accumulate) {
-      y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, c + i * ldc));
-      y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16));
-    }
-    _mm512_mask_storeu_ps(c + i * ldc, m0, y0);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, y1);
-  }
+  for (int i = 0; i < R; ++i) rescale.row(i, acc[i][0], acc[i][1]);
 }
 
 void micro_kernel(const GemmTile& t, const GemmQuantTile& q) {
