@@ -14,6 +14,10 @@ std::unique_ptr<ThreadPool> g_pool;
 std::mutex g_pool_mu;
 int g_requested_threads = 0;
 
+// A job's generation word: its sequence number above its chunk count.
+constexpr int kChunkBits = 16;
+constexpr uint64_t kChunkMask = (uint64_t(1) << kChunkBits) - 1;
+
 // How long a thread polls for new work or for the other chunks to finish
 // before it sleeps: about 50-100 µs of pause instructions.
 constexpr int kSpinIterations = 2000;
@@ -42,8 +46,8 @@ void chunk_bounds(int64_t n, int chunks, int i, int64_t* b, int64_t* e) {
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
-  TF_CHECK(num_threads >= 1 && num_threads < (1 << 16),
-           "thread count must be in [1, 65535], got " << num_threads);
+  TF_CHECK(num_threads >= 1 && static_cast<uint64_t>(num_threads) <= kChunkMask,
+           "thread count must be in [1, " << kChunkMask << "], got " << num_threads);
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -70,8 +74,8 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn) {
     job_ = &fn;
     job_n_ = n;
     pending_.store(chunks - 1, std::memory_order_relaxed);
-    const uint64_t sequence = (generation_.load(std::memory_order_relaxed) >> 16) + 1;
-    generation_.store(sequence << 16 | static_cast<uint64_t>(chunks), std::memory_order_release);  // publishes it
+    const uint64_t sequence = (generation_.load(std::memory_order_relaxed) >> kChunkBits) + 1;
+    generation_.store(sequence << kChunkBits | static_cast<uint64_t>(chunks), std::memory_order_release);  // publishes it
   }
   work_cv_.notify_all();
   int64_t b, e;
@@ -100,7 +104,7 @@ void ThreadPool::worker_loop(int index) {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    const int chunks = static_cast<int>(seen & 0xFFFF);
+    const int chunks = static_cast<int>(seen & kChunkMask);
     if (index >= chunks) continue;
     // The job's fields were written before its generation, and cannot change
     // before this chunk is counted done.

@@ -60,7 +60,7 @@ class ThreadPool {
   // it: workers and the caller spin on them briefly before sleeping, since a
   // forward pass issues its parallel_for calls back to back and waking a
   // sleeping thread costs more than most of them take.
-  // The job's sequence number << 16 | its chunk count, in one word so that a
+  // The job's sequence number and its chunk count, in one word so that a
   // worker that is not part of a job never reads the other fields while the
   // next job is being written.
   std::atomic<uint64_t> generation_{0};
