@@ -73,6 +73,20 @@ TEST(ThreadPool, CoversRangeExactlyOnce) {
   }
 }
 
+TEST(ThreadPool, DynamicCoversRangeExactlyOnceAndNests) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 2, 7, 1000}) {
+    std::vector<std::atomic<int>> hits(n);
+    pool.parallel_for_dynamic(n, [&](int64_t i) {
+      if (i % 2)  // a call from inside a worker runs the whole range serially
+        pool.parallel_for_dynamic(3, [&](int64_t) { hits[i]++; });
+      else
+        hits[i] += 3;
+    });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 3) << "n " << n << ", index " << i;
+  }
+}
+
 TEST(ThreadPool, NestedCallsRunSerially) {
   ThreadPool pool(2);
   std::atomic<int> total{0};

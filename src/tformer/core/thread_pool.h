@@ -42,6 +42,20 @@ class ThreadPool {
     run(n, grain, RangeFn(f));
   }
 
+  // Runs fn(i) for each i in [0, n), each thread taking the next index as
+  // soon as it has finished one. Where cores run at uneven speeds (a VM's
+  // vCPUs on a busy host), a static split makes every job wait for its
+  // slowest share; with n a few times the thread count, the faster threads
+  // take more of the parts. Which thread runs an index varies from call to
+  // call, so fn(i) must not depend on it.
+  template <class F>
+  void parallel_for_dynamic(int64_t n, F&& fn) {
+    std::atomic<int64_t> next{0};
+    parallel_for(n, 1, [&](int64_t, int64_t) {
+      for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i);
+    });
+  }
+
   // The process-wide pool. Its size is set once by set_num_threads (default:
   // all cores, or TFORMER_NUM_THREADS).
   static ThreadPool& global();
@@ -74,6 +88,11 @@ class ThreadPool {
 template <class F>
 inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
   ThreadPool::global().parallel_for(n, grain, std::forward<F>(fn));
+}
+
+template <class F>
+inline void parallel_for_dynamic(int64_t n, F&& fn) {
+  ThreadPool::global().parallel_for_dynamic(n, std::forward<F>(fn));
 }
 
 }  // namespace tformer
