@@ -142,7 +142,9 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
       for (int64_t k = 0; k < kc; ++k) {
         const float* src = g.a + (pc + k) * g.lda + ic + p0;
         if (g.alpha == 1.0f && row_stride == 1) {  // a step's words are the rows' values in order
-          std::memcpy(d + k * step_stride, src, sizeof(float) * rows);
+          // (a loop, not memcpy: `rows` floats are too few to repay a call)
+          uint32_t* dk = d + k * step_stride;
+          for (int64_t r = 0; r < rows; ++r) dk[r] = f32_bits(src[r]);
           continue;
         }
         for (int64_t r = 0; r < rows; ++r) d[k * step_stride + r * row_stride] = f32_bits(g.alpha * src[r]);
@@ -437,6 +439,39 @@ void gemm_shared_a(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB& 
   }
 }
 
+// The GEMM over `threads` threads with a B that comes unpacked (training's
+// weights and activations, which change at every call): all of op(B) is
+// packed once, the threads sharing the work, into the calling thread's
+// scratch; then the blocks of C (a row block by a share of the columns) are
+// handed out as threads come free (parallel_for_dynamic). A static split
+// of the columns waited at each GEMM for whichever core the host had slowed
+// (on this project's 2-vCPU machine the two threads' shares of one GEMM
+// took up to 1.8 × as long as each other); with a few blocks per thread the
+// faster one takes more. A thread whose blocks change column share reads
+// B's panels from the shared cache instead of its own L2, with prefetch.
+void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int threads) {
+  thread_local PackedB scratch;
+  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa);
+  // The workers reach the calling thread's scratch through this pointer.
+  const PackedB* packed = &scratch;
+  GemmArgs gp = g;
+  gp.b = nullptr;
+  gp.trans_b = false;
+  const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, row_blocks = (g.m + kMc - 1) / kMc;
+  // An A that needs packing (transposed: dW = dYᵀ·X) is packed by each
+  // block that reads it, so blocks then take whole rows of C, where there
+  // are enough of them to share out.
+  const bool whole_rows = !blocking_of(g, uk, packed).a_in_place && row_blocks >= 2 * threads;
+  const int64_t shares = whole_rows ? 1 : std::min<int64_t>(threads, n_panels);
+  // Block u: row block u / shares, column share u % shares, so that the
+  // threads work on the same rows of A at the same time.
+  parallel_for_dynamic(row_blocks * shares, [&](int64_t u) {
+    const int64_t ib = u / shares, j = u % shares;
+    gemm_range(gp, uk, packed, ib * kMc, std::min(g.m, (ib + 1) * kMc), n_panels * j / shares * uk.nr,
+               std::min(g.n, n_panels * (j + 1) / shares * uk.nr));
+  });
+}
+
 // C = beta · C where the products cannot contribute (k = 0), or as the
 // starting value that the kernels accumulate onto (beta ∉ {0, 1}).
 void scale_c(const GemmArgs& g, float beta) {
@@ -446,7 +481,8 @@ void scale_c(const GemmArgs& g, float beta) {
   }
 }
 
-void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* packed, bool parallel) {
+void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool parallel) {
+  const GemmMicroKernel& uk = packed ? micro_kernel(packed->isa(), packed->format()) : micro_kernel(isa);
   if (args.m == 0 || args.n == 0) return;
   GemmArgs g = args;
   if (g.k == 0) {
@@ -469,6 +505,7 @@ void run_gemm(const GemmArgs& args, const GemmMicroKernel& uk, const PackedB* pa
   // them, else the rows. Any split gives the same result: each element is
   // computed the same way by whichever thread owns it.
   const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
+  if (!packed && split_n) return gemm_shared_b(g, uk, isa, threads);
   const int64_t panels = split_n ? n_panels : m_panels;
   const int64_t parts = std::min<int64_t>(threads, panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
@@ -540,13 +577,19 @@ std::vector<float> emulated_values(const float* b, int64_t ldb, bool trans_b, in
 
 PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
                       GemmFormat format) {
+  PackedB p;
+  p.repack(b, ldb, trans_b, k, n, isa, format);
+  return p;
+}
+
+void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa, GemmFormat format) {
   TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
   // Without the format's kernel, its values are computed in fp32.
   const bool emulated = (format == GemmFormat::BF16 && !has_bf16_kernel(isa)) ||
                         (format == GemmFormat::INT8 && !has_int8_kernel(isa));
   const GemmFormat packed_format = emulated ? GemmFormat::F32 : format;
   const GemmMicroKernel& uk = micro_kernel(isa, packed_format);
-  PackedB p;
+  PackedB& p = *this;
   p.k_ = k;
   p.n_ = n;
   p.nr_ = uk.nr;
@@ -555,9 +598,13 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   p.format_ = packed_format;
   const int64_t panels = (n + uk.nr - 1) / uk.nr, steps = packed_steps(uk, k);
   p.words_per_panel_ = steps * uk.nr;
-  p.data_ = Tensor::zeros({panels * p.words_per_panel_}, DType::I32);
+  // pack_b writes every word of a panel, padding included; int8's columns
+  // are placed one by one, so its padding must start as zeros.
+  const int64_t words = panels * p.words_per_panel_;
+  if (p.data_.numel() < words) p.data_ = Tensor::empty({words}, DType::I32);
   uint32_t* dst = p.data_.data<uint32_t>();
   if (packed_format == GemmFormat::INT8) {
+    std::memset(dst, 0, sizeof(uint32_t) * words);
     // Word (s, c) of a panel: the s8 values of k = 4s .. 4s + 3 of its column c.
     p.col_scale_ = Tensor::zeros({panels * uk.nr});
     p.col_sum_ = Tensor::zeros({panels * uk.nr}, DType::I32);
@@ -573,7 +620,7 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
         for (int64_t s = 0; s < steps; ++s) panel[s * uk.nr] = quads[s];
       }
     });
-    return p;
+    return;
   }
   std::vector<float> values;
   if (emulated) {
@@ -587,16 +634,15 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
     pack_b(b, ldb, trans_b, packed_format, uk, steps, 0, k, p0 * uk.nr, cols,
            p.words_per_panel_, dst + p0 * p.words_per_panel_);
   });
-  return p;
 }
 
 const uint32_t* PackedB::panel(int64_t p, int64_t k) const {
   return data_.data<uint32_t>() + p * words_per_panel_ + k / k_per_word_ * nr_;
 }
 
-void gemm(const GemmArgs& g) { run_gemm(g, micro_kernel(active_isa()), nullptr, true); }
-void gemm_serial(const GemmArgs& g) { run_gemm(g, micro_kernel(active_isa()), nullptr, false); }
-void gemm(const GemmArgs& g, Isa isa) { run_gemm(g, micro_kernel(isa), nullptr, true); }
+void gemm(const GemmArgs& g) { run_gemm(g, active_isa(), nullptr, true); }
+void gemm_serial(const GemmArgs& g) { run_gemm(g, active_isa(), nullptr, false); }
+void gemm(const GemmArgs& g, Isa isa) { run_gemm(g, isa, nullptr, true); }
 
 void gemm(const GemmArgs& args, const PackedB& b) {
   GemmArgs g = args;
@@ -604,7 +650,7 @@ void gemm(const GemmArgs& args, const PackedB& b) {
   g.b = nullptr;
   g.k = b.k();
   g.n = b.n();
-  run_gemm(g, micro_kernel(b.isa(), b.format()), &b, true);
+  run_gemm(g, b.isa(), &b, true);
 }
 
 std::string gemm_backend() {

@@ -64,6 +64,10 @@ class PackedB {
   // op(B) from b, ldb and trans_b as in GemmArgs.
   static PackedB pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
                       Isa isa = active_isa(), GemmFormat format = GemmFormat::F32);
+  // The same into this one, reusing its buffer where it is large enough: a
+  // GEMM whose B changes at every call (training's) packs into one scratch.
+  void repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa = active_isa(),
+              GemmFormat format = GemmFormat::F32);
   bool empty() const { return n_ == 0; }
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
