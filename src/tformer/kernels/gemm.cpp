@@ -348,6 +348,11 @@ void compute_block(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* 
         t.prefetch = reinterpret_cast<const char*>(next_panel) + 64 * first;
         t.prefetch_lines = std::clamp<int64_t>(panel_bytes / 64 - first, 0, lines_per_tile);
       }
+      // The next tile of this block: down the panel, else the next panel's first.
+      if (ir + mr < mc)
+        t.c_next = t.c + mr * g.ldc;
+      else if (jr + nr < nc)
+        t.c_next = g.c + ic * g.ldc + jc + jr + nr;
       if (bl.quantized)
         uk.run_quantized(t, {a.row_scale + ir, a.row_zero + ir, packed->col_scale() + jc + jr,
                              packed->col_sum() + jc + jr});

@@ -34,6 +34,7 @@ void tile(const GemmTile& t) {
     acc[i][1] = t.accumulate ? _mm256_maskload_ps(c + i * ldc + 8, m1) : start1;
   }
   TilePrefetcher prefetch(t);
+  prefetch_next_c(t, R, kNr);
   for (int64_t k = 0; k < t.steps; ++k) {
     prefetch.step();
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);

@@ -41,6 +41,7 @@ void avx512_tile(const GemmTile& t) {
     acc[i][1] = t.accumulate ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : start1;
   }
   TilePrefetcher prefetch(t);
+  prefetch_next_c(t, R, kAvx512Nr);
   for (int64_t s = 0; s < t.steps; ++s) {
     prefetch.step();
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);

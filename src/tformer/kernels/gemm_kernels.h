@@ -48,6 +48,12 @@ struct GemmTile {
   int64_t lda = 0;
   const char* prefetch = nullptr;
   int64_t prefetch_lines = 0;
+  // The C tile that the driver hands the kernel next (same ldc), or null.
+  // The kernel pulls its rows into L1 for writing (prefetch_next_c) while it
+  // computes: a tall GEMM's C rows lie pages apart, beyond the hardware
+  // prefetchers, and each tile would otherwise start with a round trip to
+  // L3 for every row.
+  const float* c_next = nullptr;
 };
 
 // Quantised (int8) kernels also take the tile's dequantisation parameters:
@@ -79,6 +85,13 @@ struct TilePrefetcher {
     for (int64_t i = 0; i < per_step && next < end; ++i, next += 64) __builtin_prefetch(next, 0, 2);
   }
 };
+
+// GemmTile::c_next's first `rows` rows of `cols` floats, for writing (prefetchw).
+inline void prefetch_next_c(const GemmTile& t, int rows, int cols) {
+  if (!t.c_next) return;
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; j += 16) __builtin_prefetch(t.c_next + i * t.ldc + j, 1, 3);
+}
 }  // namespace
 
 struct GemmMicroKernel {
