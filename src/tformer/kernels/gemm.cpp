@@ -237,7 +237,11 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const 
     uint32_t* d = dst + (p0 / nr) * panel_stride;
     if (cols < nr) std::memset(d, 0, sizeof(uint32_t) * steps * nr);
     if (format == GemmFormat::F32 && !trans_b && steps == kc) {  // rows of B are contiguous runs of a panel's columns
-      for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * nr, b + (pc + k) * ldb + jc + p0, sizeof(float) * cols);
+      for (int64_t k = 0; k < kc; ++k) {  // (a loop: `cols` floats are too few to repay a memcpy call)
+        const float* src = b + (pc + k) * ldb + jc + p0;
+        uint32_t* dk = d + k * nr;
+        for (int64_t c = 0; c < cols; ++c) dk[c] = f32_bits(src[c]);
+      }
       continue;
     }
     if (format == GemmFormat::F32 && trans_b && steps == kc) {  // B stored [N, K]: each column a run of k
