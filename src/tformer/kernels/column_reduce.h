@@ -26,16 +26,8 @@ void parallel_for_column_blocks(int64_t cols, F&& fn) {
   });
 }
 
-// out[c] += Σ_{r < rows} term(r, c) for c in [0, cols), each sum taken in
-// double, rows in ascending order.
-template <class Term>
-void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
-  parallel_for_column_blocks(cols, [&](int64_t c0, int64_t c1) {
-    double acc[kColumnBlock] = {};
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = c0; c < c1; ++c) acc[c - c0] += term(r, c);
-    for (int64_t c = c0; c < c1; ++c) out[c] += static_cast<float>(acc[c - c0]);
-  });
-}
+// out[c] += Σ_{r < rows} x[r·stride + c] for c in [0, cols), each sum taken
+// in double, rows in ascending order (a bias gradient: the column sums of dy).
+void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out);
 
 }  // namespace tformer::kernels

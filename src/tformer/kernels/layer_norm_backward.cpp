@@ -2,44 +2,73 @@
 
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/column_reduce.h"
+#include "tformer/kernels/multiversion.h"
 
 namespace tformer::kernels {
 
 namespace {
-// x̂[r, i], recomputed with the forward's float arithmetic.
-struct Normalized {
-  const float *x, *residual, *mean, *rstd;
-  int64_t dim;
-  float operator()(int64_t r, int64_t i) const {
-    const int64_t at = r * dim + i;
-    const float a = residual ? x[at] + residual[at] : x[at];
-    return (a - mean[r]) * rstd[r];
-  }
-};
+// x̂ = (a − mean) · rstd with a = x (+ residual), the forward's float arithmetic.
+inline float normalized(const float* x, const float* residual, int64_t at, float mean, float rstd) {
+  const float a = residual ? x[at] + residual[at] : x[at];
+  return (a - mean) * rstd;
+}
+
+// Columns [c0, c1) (at most kColumnBlock) of dgamma += Σ_rows dy · x̂, each
+// sum in double, rows in order; once per ISA so that a block's sums stay in
+// vector registers.
+TF_MULTIVERSION(void, dgamma_block_sums,
+                (const float* dy, const float* x, const float* residual, const float* mean, const float* rstd,
+                 int64_t rows, int64_t dim, int64_t c0, int64_t c1, float* dgamma),
+                {
+                  double acc[kColumnBlock] = {};
+                  for (int64_t r = 0; r < rows; ++r)
+                    for (int64_t c = c0; c < c1; ++c)
+                      acc[c - c0] += dy[r * dim + c] * normalized(x, residual, r * dim + c, mean[r], rstd[r]);
+                  for (int64_t c = c0; c < c1; ++c) dgamma[c] += static_cast<float>(acc[c - c0]);
+                })
+
+// dx for one row. The row's two sums are kept in 8 double lanes each, so
+// that they vectorise instead of waiting on one add chain per element.
+TF_MULTIVERSION(void, layer_norm_backward_row,
+                (const float* dy, const float* x, const float* residual, float mean, float rstd,
+                 const float* gamma, int64_t dim, float* dx),
+                {
+                  constexpr int kLanes = 8;
+                  double sum_g[kLanes] = {}, sum_gx[kLanes] = {};
+                  auto add = [&](int64_t i, int lane) {
+                    const float g = dy[i] * gamma[i];
+                    sum_g[lane] += g;
+                    sum_gx[lane] += static_cast<double>(g) * normalized(x, residual, i, mean, rstd);
+                  };
+                  int64_t i = 0;
+                  for (; i + kLanes <= dim; i += kLanes)
+                    for (int j = 0; j < kLanes; ++j) add(i + j, j);
+                  for (; i < dim; ++i) add(i, static_cast<int>(i % kLanes));
+                  double total_g = 0.0, total_gx = 0.0;
+                  for (int j = 0; j < kLanes; ++j) total_g += sum_g[j], total_gx += sum_gx[j];
+                  const float mean_g = static_cast<float>(total_g / static_cast<double>(dim));
+                  const float mean_gx = static_cast<float>(total_gx / static_cast<double>(dim));
+                  for (int64_t i = 0; i < dim; ++i)
+                    dx[i] = rstd * (dy[i] * gamma[i] - mean_g - normalized(x, residual, i, mean, rstd) * mean_gx);
+                })
 }  // namespace
 
 void layer_norm_backward(const float* dy, const float* x, const float* residual, const float* mean,
                          const float* rstd, int64_t rows, int64_t dim, const float* gamma,
                          float* dx, float* dgamma, float* dbeta) {
-  const Normalized xhat{x, residual, mean, rstd, dim};
-  if (dgamma)
-    add_column_sums(rows, dim, dgamma, [&](int64_t r, int64_t i) { return dy[r * dim + i] * xhat(r, i); });
-  if (dbeta) add_column_sums(rows, dim, dbeta, [&](int64_t r, int64_t i) { return dy[r * dim + i]; });
-
+  const Isa isa = active_isa();
+  if (dgamma) {
+    const auto block_sums = TF_SELECT(dgamma_block_sums, isa);
+    parallel_for_column_blocks(dim, [&](int64_t c0, int64_t c1) {
+      block_sums(dy, x, residual, mean, rstd, rows, dim, c0, c1, dgamma);
+    });
+  }
+  if (dbeta) add_column_sums(dy, dim, rows, dim, dbeta);
+  const auto row_backward = TF_SELECT(layer_norm_backward_row, isa);
   parallel_for(rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float* dyr = dy + r * dim;
-      double sum_g = 0.0, sum_gx = 0.0;
-      for (int64_t i = 0; i < dim; ++i) {
-        const float g = dyr[i] * gamma[i];
-        sum_g += g;
-        sum_gx += static_cast<double>(g) * xhat(r, i);
-      }
-      const float mean_g = static_cast<float>(sum_g / static_cast<double>(dim));
-      const float mean_gx = static_cast<float>(sum_gx / static_cast<double>(dim));
-      float* dxr = dx + r * dim;
-      for (int64_t i = 0; i < dim; ++i)
-        dxr[i] = rstd[r] * (dyr[i] * gamma[i] - mean_g - xhat(r, i) * mean_gx);
+      const int64_t at = r * dim;
+      row_backward(dy + at, x + at, residual ? residual + at : nullptr, mean[r], rstd[r], gamma, dim, dx + at);
     }
   });
 }

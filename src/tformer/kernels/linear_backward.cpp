@@ -39,11 +39,7 @@ void linear_backward(const LinearBackwardArgs& a) {
     g.ldc = a.k;
     gemm(g);
   }
-  if (a.dbias) {
-    const float* dy = a.dy;
-    const int64_t n = a.n;
-    add_column_sums(a.m, n, a.dbias, [dy, n](int64_t r, int64_t c) { return dy[r * n + c]; });
-  }
+  if (a.dbias) add_column_sums(a.dy, a.n, a.m, a.n, a.dbias);
 }
 
 void linear_backward(const float* x, int64_t m, int64_t k, const float* weight, int64_t n,
