@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "backward_check.h"
+#include "test_util.h"
 #include "tformer/kernels/layer_norm.h"
 #include "tformer/kernels/layer_norm_backward.h"
 
@@ -41,8 +42,9 @@ struct LayerNormCase {
   }
   const float* res_ptr() const { return with_residual ? residual.data() : nullptr; }
 
-  void backward(float* dx, float* dgamma, float* dbeta) const {
-    layer_norm_backward(dy.data(), x.data(), res_ptr(), mean.data(), rstd.data(), rows, dim, gamma.data(), dx, dgamma, dbeta);
+  void backward(float* dx, float* dgamma, float* dbeta, tformer::Isa isa = tformer::active_isa()) const {
+    layer_norm_backward(dy.data(), x.data(), res_ptr(), mean.data(), rstd.data(), rows, dim, gamma.data(), dx, dgamma,
+                        dbeta, isa);
   }
   // Σ dy·LN(...) with one argument replaced by `v`: 0 = x, 1 = residual, 2 = gamma, 3 = beta.
   std::vector<double> numeric(int which) const {
@@ -74,18 +76,25 @@ TEST(BackwardLayerNorm, TrainingForwardMatchesInferenceAndStoresRowStatistics) {
 }
 
 TEST(BackwardLayerNorm, MatchesFiniteDifferencesWithAndWithoutResidual) {
-  for (bool res : {true, false}) {
-    const LayerNormCase c(5, 7, res, 2);
-    const std::string tag = res ? " (residual)" : " (no residual)";
-    std::vector<float> dx(c.rows * c.dim, NAN);
-    const auto dgamma0 = random_floats(c.dim, 30), dbeta0 = random_floats(c.dim, 31);
-    auto dgamma = dgamma0, dbeta = dbeta0;
-    c.backward(dx.data(), dgamma.data(), dbeta.data());
-    expect_gradient(dx, c.numeric(0), 2e-6, "dx" + tag);
-    if (res) expect_gradient(dx, c.numeric(1), 2e-6, "dresidual" + tag);
-    expect_gradient(minus(dgamma, dgamma0), c.numeric(2), 2e-6, "dgamma" + tag);
-    expect_gradient(minus(dbeta, dbeta0), c.numeric(3), 2e-6, "dbeta" + tag);
-  }
+  // dim 70: a full column block (64) and a partial one, 8 full lanes of a
+  // row's sums and a tail; dim 7: a tail only.
+  for (int64_t dim : {7, 70})
+    for (bool res : {true, false}) {
+      const LayerNormCase c(5, dim, res, 2);
+      const std::vector<double> numeric[] = {c.numeric(0), c.numeric(1), c.numeric(2), c.numeric(3)};
+      for (tformer::Isa isa : supported_isas()) {
+        const std::string tag = std::string(res ? " (residual, " : " (no residual, ") + "dim " + std::to_string(dim) +
+                                ", " + std::string(tformer::isa_name(isa)) + ")";
+        std::vector<float> dx(c.rows * c.dim, NAN);
+        const auto dgamma0 = random_floats(c.dim, 30), dbeta0 = random_floats(c.dim, 31);
+        auto dgamma = dgamma0, dbeta = dbeta0;
+        c.backward(dx.data(), dgamma.data(), dbeta.data(), isa);
+        expect_gradient(dx, numeric[0], 2e-6, "dx" + tag);
+        if (res) expect_gradient(dx, numeric[1], 2e-6, "dresidual" + tag);
+        expect_gradient(minus(dgamma, dgamma0), numeric[2], 2e-6, "dgamma" + tag);
+        expect_gradient(minus(dbeta, dbeta0), numeric[3], 2e-6, "dbeta" + tag);
+      }
+    }
 }
 
 TEST(BackwardLayerNorm, DxMayOverwriteDy) {

@@ -20,8 +20,8 @@ TF_MULTIVERSION(void, column_block_sums,
                 })
 }  // namespace
 
-void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out) {
-  const auto block_sums = TF_SELECT(column_block_sums, active_isa());
+void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out, Isa isa) {
+  const auto block_sums = TF_SELECT(column_block_sums, isa);
   parallel_for_column_blocks(cols, [&](int64_t c0, int64_t c1) { block_sums(x, stride, rows, c0, c1, out); });
 }
 

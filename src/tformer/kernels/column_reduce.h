@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tformer/core/cpu.h"
 #include "tformer/core/thread_pool.h"
 
 namespace tformer::kernels {
@@ -28,6 +29,7 @@ void parallel_for_column_blocks(int64_t cols, F&& fn) {
 
 // out[c] += Σ_{r < rows} x[r·stride + c] for c in [0, cols), each sum taken
 // in double, rows in ascending order (a bias gradient: the column sums of dy).
-void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out);
+void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out,
+                     Isa isa = active_isa());
 
 }  // namespace tformer::kernels

@@ -55,15 +55,14 @@ TF_MULTIVERSION(void, layer_norm_backward_row,
 
 void layer_norm_backward(const float* dy, const float* x, const float* residual, const float* mean,
                          const float* rstd, int64_t rows, int64_t dim, const float* gamma,
-                         float* dx, float* dgamma, float* dbeta) {
-  const Isa isa = active_isa();
+                         float* dx, float* dgamma, float* dbeta, Isa isa) {
   if (dgamma) {
     const auto block_sums = TF_SELECT(dgamma_block_sums, isa);
     parallel_for_column_blocks(dim, [&](int64_t c0, int64_t c1) {
       block_sums(dy, x, residual, mean, rstd, rows, dim, c0, c1, dgamma);
     });
   }
-  if (dbeta) add_column_sums(dy, dim, rows, dim, dbeta);
+  if (dbeta) add_column_sums(dy, dim, rows, dim, dbeta, isa);
   const auto row_backward = TF_SELECT(layer_norm_backward_row, isa);
   parallel_for(rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {

@@ -9,14 +9,17 @@
 //
 // x, residual (nullable), mean and rstd are exactly what layer_norm_train was
 // given and wrote. dgamma and dbeta may be null (frozen). dx may alias dy: the
-// parameter gradients are taken before dx is written.
+// parameter gradients are taken before dx is written. `isa` picks the copy of
+// the element loops (tests run each).
 #pragma once
 #include <cstdint>
+
+#include "tformer/core/cpu.h"
 
 namespace tformer::kernels {
 
 void layer_norm_backward(const float* dy, const float* x, const float* residual, const float* mean,
                          const float* rstd, int64_t rows, int64_t dim, const float* gamma,
-                         float* dx, float* dgamma, float* dbeta);
+                         float* dx, float* dgamma, float* dbeta, Isa isa = active_isa());
 
 }  // namespace tformer::kernels
