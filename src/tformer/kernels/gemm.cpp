@@ -448,19 +448,21 @@ void gemm_shared_a(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB& 
   }
 }
 
-// The GEMM over `threads` threads with a B that comes unpacked (training's
-// weights and activations, which change at every call): all of op(B) is
-// packed once, the threads sharing the work, into the calling thread's
-// scratch; then the blocks of C (a row block by a share of the columns) are
-// handed out as threads come free (parallel_for_dynamic). A static split
-// of the columns waited at each GEMM for whichever core the host had slowed
-// (on this project's 2-vCPU machine the two threads' shares of one GEMM
-// took up to 1.8 × as long as each other); with a few blocks per thread the
-// faster one takes more. A thread whose blocks change column share reads
-// B's panels from the shared cache instead of its own L2, with prefetch.
+// The GEMM with a B that comes unpacked (training's weights and
+// activations, which change at every call), tall or split between threads:
+// all of op(B) is packed once into the calling thread's scratch (the
+// threads sharing that work), then the blocks of C (a row block by a share
+// of the columns) are computed as from packed weights, whose next panel
+// each tile prefetches. Even on one thread that beat packing B again for
+// each k block and column block (BERT-base training shapes, T = 2048:
+// +5..15 %, interleaved A/B). With several threads, blocks are handed out
+// as threads come free (parallel_for_dynamic): a static split of the
+// columns waited at each GEMM for whichever core the host had slowed (on
+// this project's 2-vCPU machine one thread's share of a GEMM took up to
+// 1.8 × as long as the other's).
 void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int threads) {
   thread_local PackedB scratch;
-  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa);
+  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, GemmFormat::F32, /*parallel=*/threads > 1);
   // The workers reach the calling thread's scratch through this pointer.
   const PackedB* packed = &scratch;
   GemmArgs gp = g;
@@ -474,11 +476,16 @@ void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int th
   const int64_t shares = whole_rows ? 1 : std::min<int64_t>(threads, n_panels);
   // Block u: row block u / shares, column share u % shares, so that the
   // threads work on the same rows of A at the same time.
-  parallel_for_dynamic(row_blocks * shares, [&](int64_t u) {
+  auto block = [&](int64_t u) {
     const int64_t ib = u / shares, j = u % shares;
     gemm_range(gp, uk, packed, ib * kMc, std::min(g.m, (ib + 1) * kMc), n_panels * j / shares * uk.nr,
                std::min(g.n, n_panels * (j + 1) / shares * uk.nr));
-  });
+  };
+  if (threads == 1) {
+    for (int64_t u = 0; u < row_blocks; ++u) block(u);
+  } else {
+    parallel_for_dynamic(row_blocks * shares, block);
+  }
 }
 
 // C = beta · C where the products cannot contribute (k = 0), or as the
@@ -503,18 +510,19 @@ void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool paralle
     scale_c(g, g.beta);
     g.beta = 1.0f;
   }
-  const int threads = parallel ? ThreadPool::global().num_threads() : 1;
   // Small problems are not worth waking the workers.
-  if (threads == 1 || g.m * g.n * g.k < (1 << 15)) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
-  // A packed B whose A needs packing shares the packed A between the threads.
+  const int threads = parallel && g.m * g.n * g.k >= (1 << 15) ? ThreadPool::global().num_threads() : 1;
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
+  // Split between threads by columns (in whole NR panels) when there are
+  // enough of them, else by rows. Any split gives the same result: each
+  // element is computed the same way by whichever thread owns it.
+  const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
+  if (!packed && g.m * g.n * g.k >= (1 << 15) && (g.m > kMc || (threads > 1 && split_n)))
+    return gemm_shared_b(g, uk, isa, threads);
+  if (threads == 1) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
+  // A packed B whose A needs packing shares the packed A between the threads.
   if (packed && !blocking_of(g, uk, packed).a_in_place && n_panels >= threads)
     return gemm_shared_a(g, uk, *packed, threads);
-  // Else split the columns (in whole NR panels) when there are enough of
-  // them, else the rows. Any split gives the same result: each element is
-  // computed the same way by whichever thread owns it.
-  const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
-  if (!packed && split_n) return gemm_shared_b(g, uk, isa, threads);
   const int64_t panels = split_n ? n_panels : m_panels;
   const int64_t parts = std::min<int64_t>(threads, panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
@@ -591,7 +599,8 @@ PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
   return p;
 }
 
-void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa, GemmFormat format) {
+void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa, GemmFormat format,
+                     bool parallel) {
   TF_CHECK(k > 0 && n > 0, "PackedB: empty matrix (" << k << " × " << n << ")");
   // Without the format's kernel, its values are computed in fp32.
   const bool emulated = (format == GemmFormat::BF16 && !has_bf16_kernel(isa)) ||
@@ -617,7 +626,7 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
     // Word (s, c) of a panel: the s8 values of k = 4s .. 4s + 3 of its column c.
     p.col_scale_ = Tensor::zeros({panels * uk.nr});
     p.col_sum_ = Tensor::zeros({panels * uk.nr}, DType::I32);
-    parallel_for(n, 16, [&](int64_t j0, int64_t j1) {
+    auto quantize_columns = [&](int64_t j0, int64_t j1) {
       std::vector<uint32_t> quads(steps, 0);  // the column's s8 values, four a word, zero-padded
       auto* column = reinterpret_cast<int8_t*>(quads.data());
       for (int64_t j = j0; j < j1; ++j) {
@@ -628,7 +637,11 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
         uint32_t* panel = dst + (j / uk.nr) * p.words_per_panel_ + j % uk.nr;
         for (int64_t s = 0; s < steps; ++s) panel[s * uk.nr] = quads[s];
       }
-    });
+    };
+    if (parallel)
+      parallel_for(n, 16, quantize_columns);
+    else
+      quantize_columns(0, n);
     return;
   }
   std::vector<float> values;
@@ -638,11 +651,15 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
     ldb = n;
     trans_b = false;
   }
-  parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+  auto pack_panels = [&](int64_t p0, int64_t p1) {
     const int64_t cols = std::min(n, p1 * uk.nr) - p0 * uk.nr;
     pack_b(b, ldb, trans_b, packed_format, uk, steps, 0, k, p0 * uk.nr, cols,
            p.words_per_panel_, dst + p0 * p.words_per_panel_);
-  });
+  };
+  if (parallel)
+    parallel_for(panels, 1, pack_panels);
+  else
+    pack_panels(0, panels);
 }
 
 const uint32_t* PackedB::panel(int64_t p, int64_t k) const {

@@ -66,8 +66,9 @@ class PackedB {
                       Isa isa = active_isa(), GemmFormat format = GemmFormat::F32);
   // The same into this one, reusing its buffer where it is large enough: a
   // GEMM whose B changes at every call (training's) packs into one scratch.
+  // parallel false: on the calling thread only (gemm_serial).
   void repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa = active_isa(),
-              GemmFormat format = GemmFormat::F32);
+              GemmFormat format = GemmFormat::F32, bool parallel = true);
   bool empty() const { return n_ == 0; }
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
