@@ -101,7 +101,7 @@ def fastest_of_rounds(rows):
     """One row per measurement: where a script ran its interleaved sequence in
     several rounds, each engine and configuration keeps its round with the
     lowest median (the same rule for every engine). Rows keep their order."""
-    ident = lambda r: (r.get("engine"), r.get("mode"), r.get("batch"), r.get("seq"), r.get("threads"),
+    ident = lambda r: (r.get("engine"), r.get("mode"), r.get("shape"), r.get("batch"), r.get("seq"), r.get("threads"),
                        r.get("dtype", "fp32"), r.get("config"), r.get("openblas_coretype"))
     fastest = {}
     for r in rows:
