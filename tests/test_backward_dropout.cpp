@@ -85,6 +85,16 @@ TEST(BackwardDropout, EveryIsaGivesTheSameMaskAndValues) {
       EXPECT_EQ(m0, m1) << tformer::isa_name(isa);
     }
   }
+  // The backward: the same values from every copy, dy · scale where kept.
+  std::vector<uint8_t> mask(x.size());
+  std::vector<float> y(x.size()), dx0(x.size()), dx1(x.size());
+  dropout(x.data(), y.data(), mask.data(), 1003, 0.3f, 5, 17);
+  dropout_backward(x.data(), mask.data(), dx0.data(), 1003, 0.3f, tformer::Isa::Generic);
+  EXPECT_EQ(dx0, y);  // dy = x: the backward of the same mask is the forward's map
+  for (tformer::Isa isa : supported_isas()) {
+    dropout_backward(x.data(), mask.data(), dx1.data(), 1003, 0.3f, isa);
+    EXPECT_EQ(dx0, dx1) << "backward " << tformer::isa_name(isa);
+  }
 }
 
 TEST(BackwardDropout, BitIdenticalForOneAndTwoThreads) {

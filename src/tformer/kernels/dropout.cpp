@@ -44,6 +44,12 @@ TF_MULTIVERSION(void, dropout_span,
                     for (int64_t i = begin; i < end; ++i) y[i] = keep(i) ? x[i] * scale : 0.0f;
                   }
                 })
+
+// dx[i] = dy[i] · scale where mask[i] kept it, else 0, for i in [begin, end).
+TF_MULTIVERSION(void, dropout_backward_span,
+                (const float* dy, const uint8_t* mask, float* dx, int64_t begin, int64_t end, float scale), {
+                  for (int64_t i = begin; i < end; ++i) dx[i] = mask[i] != 0 ? dy[i] * scale : 0.0f;
+                })
 }  // namespace
 
 void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
@@ -55,11 +61,10 @@ void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64
   parallel_for(n, 4096, [&](int64_t b, int64_t e) { span(x, y, mask, b, e, scale, key, offset, threshold); });
 }
 
-void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float p) {
+void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float p, Isa isa) {
   const float scale = keep_scale(p);
-  parallel_for(n, 4096, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = mask[i] != 0 ? dy[i] * scale : 0.0f;
-  });
+  const auto span = TF_SELECT(dropout_backward_span, isa);
+  parallel_for(n, 4096, [&](int64_t b, int64_t e) { span(dy, mask, dx, b, e, scale); });
 }
 
 }  // namespace tformer::kernels

@@ -22,6 +22,6 @@ namespace tformer::kernels {
 void dropout(const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
              uint64_t offset, Isa isa = active_isa());
 // dx may alias dy.
-void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float p);
+void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float p, Isa isa = active_isa());
 
 }  // namespace tformer::kernels
