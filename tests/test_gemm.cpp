@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "backward_check.h"
 #include "test_util.h"
@@ -304,6 +305,41 @@ TEST(Gemm, LinearAddsBiasPackedOrNot) {
   const PackedB packed = PackedB::pack(w.data(), 3, /*trans_b=*/true, 3, 2);
   linear(x.data(), 2, packed, bias.data(), y_packed.data());
   EXPECT_EQ(y_packed, y);
+}
+
+TEST(Gemm, TallSerialGemmsFromPlainThreadsDoNotInterfere) {
+  // M > 192 with an unpacked B: gemm_serial packs all of B into the calling
+  // thread's scratch; threads outside the pool, each with its own B, must
+  // never see each other's.
+  const int64_t m = 300, n = 70, k = 130;
+  const auto a = random_floats(m * k, 23);
+  const std::vector<float> b[2] = {random_floats(k * n, 24), random_floats(k * n, 25)};
+  auto run = [&](int which) {
+    std::vector<float> c(m * n);
+    GemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.data();
+    g.lda = k;
+    g.b = b[which].data();
+    g.ldb = n;
+    g.c = c.data();
+    g.ldc = n;
+    gemm_serial(g);
+    return c;
+  };
+  const std::vector<float> alone[2] = {run(0), run(1)};
+  EXPECT_NE(alone[0], alone[1]);
+  bool same[2] = {true, true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 50; ++rep) same[t] = same[t] && run(t) == alone[t];
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(same[0]);
+  EXPECT_TRUE(same[1]);
 }
 
 TEST(Gemm, ConcurrentSerialGemmsDoNotInterfere) {
