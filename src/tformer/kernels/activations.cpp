@@ -22,26 +22,26 @@ namespace {
 // Each activation as a loop over a span, in one copy per ISA
 // (multiversion.h); the element functions are branch-free so every copy
 // vectorises.
-TF_MULTIVERSION(void, gelu_span, (float* x, int64_t n), {
-  for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
+TF_MULTIVERSION(void, gelu_span, (const float* x, float* y, int64_t n), {
+  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
 })
-TF_MULTIVERSION(void, gelu_tanh_span, (float* x, int64_t n), {
+TF_MULTIVERSION(void, gelu_tanh_span, (const float* x, float* y, int64_t n), {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + tanh_approx(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    y[i] = 0.5f * v * (1.0f + tanh_approx(0.7978845608028654f * (v + 0.044715f * v * v * v)));
   }
 })
-TF_MULTIVERSION(void, relu_span, (float* x, int64_t n), {
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+TF_MULTIVERSION(void, relu_span, (const float* x, float* y, int64_t n), {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 })
-TF_MULTIVERSION(void, tanh_span, (float* x, int64_t n), {
-  for (int64_t i = 0; i < n; ++i) x[i] = tanh_approx(x[i]);
+TF_MULTIVERSION(void, tanh_span, (const float* x, float* y, int64_t n), {
+  for (int64_t i = 0; i < n; ++i) y[i] = tanh_approx(x[i]);
 })
-TF_MULTIVERSION(void, silu_span, (float* x, int64_t n), {
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + exp_approx(-x[i]));
+TF_MULTIVERSION(void, silu_span, (const float* x, float* y, int64_t n), {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.0f + exp_approx(-x[i]));
 })
 
-using SpanFn = void (*)(float*, int64_t);
+using SpanFn = void (*)(const float*, float*, int64_t);
 SpanFn span_of(Activation act, Isa isa) {
   switch (act) {
     case Activation::Gelu: return TF_SELECT(gelu_span, isa);
@@ -54,10 +54,12 @@ SpanFn span_of(Activation act, Isa isa) {
 }
 }  // namespace
 
-void activate(Activation act, float* x, int64_t n, Isa isa) {
+void activate(Activation act, const float* x, float* y, int64_t n, Isa isa) {
   const SpanFn span = span_of(act, isa);
-  parallel_for_vectors(n, 4096, [&](int64_t b, int64_t e) { span(x + b, e - b); });
+  parallel_for_vectors(n, 4096, [&](int64_t b, int64_t e) { span(x + b, y + b, e - b); });
 }
 
-void activate_serial(Activation act, float* x, int64_t n, Isa isa) { span_of(act, isa)(x, n); }
+void activate(Activation act, float* x, int64_t n, Isa isa) { activate(act, x, x, n, isa); }
+
+void activate_serial(Activation act, float* x, int64_t n, Isa isa) { span_of(act, isa)(x, x, n); }
 }  // namespace tformer::kernels

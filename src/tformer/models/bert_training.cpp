@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "tformer/core/thread_pool.h"
 #include "tformer/kernels/activations_backward.h"
 #include "tformer/kernels/attention.h"
 #include "tformer/kernels/attention_backward.h"
@@ -30,7 +31,9 @@ void dropout_forward(const DropoutSite& d, float* x, Tensor& mask, int64_t n) {
 }
 
 void add_into(float* dst, const float* src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+  parallel_for(n, 1 << 14, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dst[i] += src[i];
+  });
 }
 
 kernels::AttentionMask key_padding(const float* key_mask, int64_t seq) {
@@ -125,8 +128,7 @@ void BertLayer::forward_train(BertLayerCache& c, const float* input, float* outp
                                 f32(c.attention_mean), f32(c.attention_rstd));
 
   intermediate_.forward(f32(c.attention_norm_out), tokens, f32(c.intermediate_pre));
-  std::memcpy(f32(c.intermediate_act), f32(c.intermediate_pre), tokens * inter * sizeof(float));
-  kernels::activate(cfg.hidden_act, f32(c.intermediate_act), tokens * inter);
+  kernels::activate(cfg.hidden_act, f32(c.intermediate_pre), f32(c.intermediate_act), tokens * inter);
   output_.forward(f32(c.intermediate_act), tokens, f32(c.output_out));
   dropout_forward(dropout.output, f32(c.output_out), c.output_drop_mask, tokens * h);
   output_norm_.forward_train(f32(c.output_out), f32(c.attention_norm_out), tokens, output,
