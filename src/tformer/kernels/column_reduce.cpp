@@ -5,18 +5,11 @@
 namespace tformer::kernels {
 
 namespace {
-// Columns [c0, c1) (at most kColumnBlock) of add_column_sums: the block's
-// sums stay in registers while the rows stream past, once per ISA so that
-// the float-to-double conversions and adds run 8 lanes wide.
+// One column block of add_column_sums, once per ISA so that the
+// float-to-double conversions and adds run 8 lanes wide.
 TF_MULTIVERSION(void, column_block_sums,
                 (const float* x, int64_t stride, int64_t rows, int64_t c0, int64_t c1, float* out), {
-                  double acc[kColumnBlock] = {};
-                  const int64_t width = c1 - c0;
-                  for (int64_t r = 0; r < rows; ++r) {
-                    const float* row = x + r * stride + c0;
-                    for (int64_t c = 0; c < width; ++c) acc[c] += row[c];
-                  }
-                  for (int64_t c = 0; c < width; ++c) out[c0 + c] += static_cast<float>(acc[c]);
+                  add_block_column_sums(rows, c0, c1, out, [&](int64_t r, int64_t c) { return x[r * stride + c]; });
                 })
 }  // namespace
 

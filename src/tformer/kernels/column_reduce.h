@@ -27,6 +27,19 @@ void parallel_for_column_blocks(int64_t cols, F&& fn) {
   });
 }
 
+// out[c] += Σ_{r < rows} term(r, c) for the columns [c0, c1) of one block (at
+// most kColumnBlock), each sum taken in double, rows in ascending order. The
+// block's sums stay in registers while the rows stream past. Always inlined,
+// so that each multiversioned caller's copy vectorises it for its own ISA (a
+// function of its own would be compiled for the baseline only).
+template <class Term>
+[[gnu::always_inline]] inline void add_block_column_sums(int64_t rows, int64_t c0, int64_t c1, float* out, Term term) {
+  double acc[kColumnBlock] = {};
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = c0; c < c1; ++c) acc[c - c0] += term(r, c);
+  for (int64_t c = c0; c < c1; ++c) out[c] += static_cast<float>(acc[c - c0]);
+}
+
 // out[c] += Σ_{r < rows} x[r·stride + c] for c in [0, cols), each sum taken
 // in double, rows in ascending order (a bias gradient: the column sums of dy).
 void add_column_sums(const float* x, int64_t stride, int64_t rows, int64_t cols, float* out,

@@ -13,18 +13,15 @@ inline float normalized(const float* x, const float* residual, int64_t at, float
   return (a - mean) * rstd;
 }
 
-// Columns [c0, c1) (at most kColumnBlock) of dgamma += Σ_rows dy · x̂, each
-// sum in double, rows in order; once per ISA so that a block's sums stay in
-// vector registers.
+// One column block of dgamma += Σ_rows dy · x̂ (add_block_column_sums),
+// once per ISA so that the block's sums stay in vector registers.
 TF_MULTIVERSION(void, dgamma_block_sums,
                 (const float* dy, const float* x, const float* residual, const float* mean, const float* rstd,
                  int64_t rows, int64_t dim, int64_t c0, int64_t c1, float* dgamma),
                 {
-                  double acc[kColumnBlock] = {};
-                  for (int64_t r = 0; r < rows; ++r)
-                    for (int64_t c = c0; c < c1; ++c)
-                      acc[c - c0] += dy[r * dim + c] * normalized(x, residual, r * dim + c, mean[r], rstd[r]);
-                  for (int64_t c = c0; c < c1; ++c) dgamma[c] += static_cast<float>(acc[c - c0]);
+                  add_block_column_sums(rows, c0, c1, dgamma, [&](int64_t r, int64_t c) {
+                    return dy[r * dim + c] * normalized(x, residual, r * dim + c, mean[r], rstd[r]);
+                  });
                 })
 
 // dx for one row. The row's two sums are kept in 8 double lanes each, so
