@@ -3,6 +3,7 @@
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/column_reduce.h"
 #include "tformer/kernels/multiversion.h"
+#include "tformer/kernels/vector_math.h"
 
 namespace tformer::kernels {
 
@@ -37,10 +38,7 @@ TF_MULTIVERSION(void, layer_norm_backward_row,
                     sum_g[lane] += g;
                     sum_gx[lane] += static_cast<double>(g) * normalized(x, residual, i, mean, rstd);
                   };
-                  int64_t i = 0;
-                  for (; i + kLanes <= dim; i += kLanes)
-                    for (int j = 0; j < kLanes; ++j) add(i + j, j);
-                  for (; i < dim; ++i) add(i, static_cast<int>(i % kLanes));
+                  for_each_in_lanes<kLanes>(dim, add);
                   double total_g = 0.0, total_gx = 0.0;
                   for (int j = 0; j < kLanes; ++j) total_g += sum_g[j], total_gx += sum_gx[j];
                   const float mean_g = static_cast<float>(total_g / static_cast<double>(dim));

@@ -80,6 +80,19 @@ inline double sum_lanes(const Float16& v) {
   return s;
 }
 
+// Calls f(i, i mod kLanes) for i in [0, n) in order, kLanes at a time, for
+// loops that keep kLanes partial sums (lane j adding the elements ≡ j): the
+// lanes' adds are independent, so they vectorise where one running sum
+// would wait on the adder's latency at every element. Always inlined, so
+// that it is compiled for the ISA of the multiversioned copy that calls it.
+template <int kLanes, class F>
+[[gnu::always_inline]] inline void for_each_in_lanes(int64_t n, F&& f) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) f(i + j, j);
+  for (; i < n; ++i) f(i, static_cast<int>(i % kLanes));
+}
+
 // Exact limits ±1 and no overflow (exp_approx saturates).
 inline float tanh_approx(float v) { return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f); }
 

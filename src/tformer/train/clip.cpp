@@ -7,6 +7,7 @@
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
 #include "tformer/kernels/multiversion.h"
+#include "tformer/kernels/vector_math.h"
 
 namespace tformer::train {
 
@@ -29,10 +30,7 @@ struct GradBlock {
 TF_MULTIVERSION(double, sum_of_squares, (const float* x, int64_t n), {
   constexpr int kLanes = 8;
   double lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lanes[j] += double(x[i + j]) * x[i + j];
-  for (; i < n; ++i) lanes[i % kLanes] += double(x[i]) * x[i];
+  kernels::for_each_in_lanes<kLanes>(n, [&](int64_t i, int j) { lanes[j] += double(x[i]) * x[i]; });
   double sum = 0;
   for (int j = 0; j < kLanes; ++j) sum += lanes[j];
   return sum;
