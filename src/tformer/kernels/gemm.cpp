@@ -481,10 +481,11 @@ void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int th
     gemm_range(gp, uk, packed, ib * kMc, std::min(g.m, (ib + 1) * kMc), n_panels * j / shares * uk.nr,
                std::min(g.n, n_panels * (j + 1) / shares * uk.nr));
   };
-  if (threads == 1) {
-    for (int64_t u = 0; u < row_blocks; ++u) block(u);
+  const int64_t blocks = row_blocks * shares;
+  if (threads == 1) {  // gemm_serial: on the calling thread only
+    for (int64_t u = 0; u < blocks; ++u) block(u);
   } else {
-    parallel_for_dynamic(row_blocks * shares, block);
+    parallel_for_dynamic(blocks, block);
   }
 }
 
@@ -510,14 +511,15 @@ void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool paralle
     scale_c(g, g.beta);
     g.beta = 1.0f;
   }
-  // Small problems are not worth waking the workers.
-  const int threads = parallel && g.m * g.n * g.k >= (1 << 15) ? ThreadPool::global().num_threads() : 1;
+  // Small problems are not worth waking the workers, nor packing all of B.
+  const bool small = g.m * g.n * g.k < (1 << 15);
+  const int threads = parallel && !small ? ThreadPool::global().num_threads() : 1;
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
   // Split between threads by columns (in whole NR panels) when there are
   // enough of them, else by rows. Any split gives the same result: each
   // element is computed the same way by whichever thread owns it.
   const bool split_n = n_panels >= 2 * threads || n_panels >= m_panels;
-  if (!packed && g.m * g.n * g.k >= (1 << 15) && (g.m > kMc || (threads > 1 && split_n)))
+  if (!packed && !small && (g.m > kMc || (threads > 1 && split_n)))
     return gemm_shared_b(g, uk, isa, threads);
   if (threads == 1) return gemm_range(g, uk, packed, 0, g.m, 0, g.n);
   // A packed B whose A needs packing shares the packed A between the threads.
