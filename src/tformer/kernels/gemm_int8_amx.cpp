@@ -38,6 +38,7 @@ void micro_kernel(const GemmTile& t, const GemmQuantTile& q) {
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
+  prefetch_next_c(t, t.rows, kNr);  // as the bf16 tile kernel does
   GemmTile per_load = t;  // the prefetches spread over the 16-step tile loads
   per_load.steps = steps / kStepsPerTile;
   TilePrefetcher prefetch(per_load);

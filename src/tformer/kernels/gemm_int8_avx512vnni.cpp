@@ -30,6 +30,7 @@ void tile(const GemmTile& t, const GemmQuantTile& q) {
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
   TilePrefetcher prefetch(t);
+  prefetch_next_c(t, R, kNr);
   for (int64_t s = 0; s < t.steps; ++s) {
     prefetch.step();
     const __m512i b0 = _mm512_load_si512(b), b1 = _mm512_load_si512(b + 16);
