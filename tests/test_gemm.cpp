@@ -145,27 +145,31 @@ TEST(Gemm, IsBitIdenticalForAnyThreadCount) {
 
 TEST(Gemm, PackedFormatsAreBitIdenticalForAnyThreadCount) {
   // With 2 and 3 threads, blocks of A needing packing (bf16, int8, fp32
-  // with alpha) are packed once and shared between the threads.
-  const int64_t shapes[][3] = {{8, 770, 96}, {130, 300, 1100}, {400, 64, 64}};
+  // with alpha) are packed once and shared between the threads; an fp32 A
+  // read in place (alpha 1) goes out in blocks of rows × column shares, as
+  // threads come free (one row block and several, a partial one last).
+  const int64_t shapes[][3] = {{8, 770, 96}, {130, 300, 1100}, {400, 64, 64}, {500, 640, 96}};
   for (Isa isa : supported_isas())
     for (GemmFormat format : {GemmFormat::F32, GemmFormat::BF16, GemmFormat::INT8})
-      for (auto& s : shapes) {
-        Problem p(false, true, s[0], s[1], s[2], 81);
-        p.alpha = format == GemmFormat::INT8 ? 1.0f : 0.5f;
-        const std::vector<float> bias = random_floats(p.n, 82);
-        const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, format);
-        auto run = [&](int threads) {
-          ThreadPool::set_num_threads(threads);
-          return p.run([&](GemmArgs g) {
-            g.bias = bias.data();
-            g.activation = kernels::Activation::Gelu;
-            gemm(g, packed);
-          });
-        };
-        const auto one = run(1);
-        EXPECT_EQ(one, run(2)) << isa_name(isa) << " " << p.name();
-        EXPECT_EQ(one, run(3)) << isa_name(isa) << " " << p.name();
-      }
+      for (float alpha : {1.0f, 0.5f})
+        for (auto& s : shapes) {
+          if (format == GemmFormat::INT8 && alpha != 1.0f) continue;
+          Problem p(false, true, s[0], s[1], s[2], 81);
+          p.alpha = alpha;
+          const std::vector<float> bias = random_floats(p.n, 82);
+          const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, format);
+          auto run = [&](int threads) {
+            ThreadPool::set_num_threads(threads);
+            return p.run([&](GemmArgs g) {
+              g.bias = bias.data();
+              g.activation = kernels::Activation::Gelu;
+              gemm(g, packed);
+            });
+          };
+          const auto one = run(1);
+          EXPECT_EQ(one, run(2)) << isa_name(isa) << " " << p.name();
+          EXPECT_EQ(one, run(3)) << isa_name(isa) << " " << p.name();
+        }
   ThreadPool::set_num_threads(ThreadPool::default_num_threads());
 }
 

@@ -448,18 +448,47 @@ void gemm_shared_a(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB& 
   }
 }
 
+// C as blocks of a row block (kMc rows) by one of `shares` shares of the
+// columns, each computed by gemm_range; block u is row block u / shares,
+// share u % shares, so that the threads work on the same rows of A at the
+// same time. With several threads the blocks are handed out as threads come
+// free (parallel_for_dynamic): a static split waited at each GEMM for
+// whichever core the host had slowed (on this project's 2-vCPU machine one
+// thread's share of a GEMM took up to 1.5-1.8 × as long as the other's, for
+// seconds at a time).
+void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int threads, int64_t shares) {
+  const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, row_blocks = (g.m + kMc - 1) / kMc;
+  auto block = [&](int64_t u) {
+    const int64_t ib = u / shares, j = u % shares;
+    gemm_range(g, uk, packed, ib * kMc, std::min(g.m, (ib + 1) * kMc), n_panels * j / shares * uk.nr,
+               std::min(g.n, n_panels * (j + 1) / shares * uk.nr));
+  };
+  const int64_t blocks = row_blocks * shares;
+  if (threads == 1) {  // gemm_serial: on the calling thread only
+    for (int64_t u = 0; u < blocks; ++u) block(u);
+  } else {
+    parallel_for_dynamic(blocks, block);
+  }
+}
+
+// Column shares enough for about four blocks per thread, so that a slowed
+// thread's blocks can go to the other; at least one per thread, and
+// none narrower than a panel. (BERT-base fp32 at 2 threads, interleaved
+// in-process: median forward -10..14 % at batch 1 and 8, the same in
+// quiet phases.)
+int64_t balancing_shares(int64_t m, int64_t n_panels, int threads) {
+  if (threads == 1) return 1;
+  const int64_t row_blocks = (m + kMc - 1) / kMc;
+  return std::min<int64_t>(n_panels, std::max<int64_t>(threads, (4 * threads + row_blocks - 1) / row_blocks));
+}
+
 // The GEMM with a B that comes unpacked (training's weights and
 // activations, which change at every call), tall or split between threads:
 // all of op(B) is packed once into the calling thread's scratch (the
-// threads sharing that work), then the blocks of C (a row block by a share
-// of the columns) are computed as from packed weights, whose next panel
-// each tile prefetches. Even on one thread that beat packing B again for
-// each k block and column block (BERT-base training shapes, T = 2048:
-// +5..15 %, interleaved A/B). With several threads, blocks are handed out
-// as threads come free (parallel_for_dynamic): a static split of the
-// columns waited at each GEMM for whichever core the host had slowed (on
-// this project's 2-vCPU machine one thread's share of a GEMM took up to
-// 1.8 × as long as the other's).
+// threads sharing that work), then its blocks are computed as from packed
+// weights (gemm_blocks), whose next panel each tile prefetches. Even on
+// one thread that beat packing B again for each k block and column block
+// (BERT-base training shapes, T = 2048: +5..15 %, interleaved A/B).
 void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int threads) {
   thread_local PackedB scratch;
   scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, GemmFormat::F32, /*parallel=*/threads > 1);
@@ -473,20 +502,7 @@ void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int th
   // block that reads it, so blocks then take whole rows of C, where there
   // are enough of them to share out.
   const bool whole_rows = !blocking_of(g, uk, packed).a_in_place && row_blocks >= 2 * threads;
-  const int64_t shares = whole_rows ? 1 : std::min<int64_t>(threads, n_panels);
-  // Block u: row block u / shares, column share u % shares, so that the
-  // threads work on the same rows of A at the same time.
-  auto block = [&](int64_t u) {
-    const int64_t ib = u / shares, j = u % shares;
-    gemm_range(gp, uk, packed, ib * kMc, std::min(g.m, (ib + 1) * kMc), n_panels * j / shares * uk.nr,
-               std::min(g.n, n_panels * (j + 1) / shares * uk.nr));
-  };
-  const int64_t blocks = row_blocks * shares;
-  if (threads == 1) {  // gemm_serial: on the calling thread only
-    for (int64_t u = 0; u < blocks; ++u) block(u);
-  } else {
-    parallel_for_dynamic(blocks, block);
-  }
+  gemm_blocks(gp, uk, packed, threads, whole_rows ? 1 : balancing_shares(g.m, n_panels, threads));
 }
 
 // C = beta · C where the products cannot contribute (k = 0), or as the
@@ -525,6 +541,7 @@ void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool paralle
   // A packed B whose A needs packing shares the packed A between the threads.
   if (packed && !blocking_of(g, uk, packed).a_in_place && n_panels >= threads)
     return gemm_shared_a(g, uk, *packed, threads);
+  if (packed && split_n) return gemm_blocks(g, uk, packed, threads, balancing_shares(g.m, n_panels, threads));
   const int64_t panels = split_n ? n_panels : m_panels;
   const int64_t parts = std::min<int64_t>(threads, panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
