@@ -412,6 +412,18 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   }
 }
 
+// Column shares enough for about four blocks of m rows per thread, so that
+// a slowed thread's blocks can go to the other; at least one per thread,
+// none narrower than a panel. (BERT-base at 2 threads, interleaved
+// in-process: median forward fp32 -10..14 % at batch 1 and 8, bf16 and
+// int8 at batch 8 -6..16 %; about the same in the host's quiet phases.)
+int64_t balancing_shares(int64_t m, int64_t n_panels, int threads) {
+  if (threads == 1) return 1;
+  const int64_t row_blocks = (m + kMc - 1) / kMc;
+  return std::min<int64_t>(n_panels, std::max<int64_t>(threads, (4 * threads + row_blocks - 1) / row_blocks));
+}
+
+
 // The GEMM over `threads` threads with a packed B and an A that needs
 // packing (bf16, int8): each block of A is packed once, its rows shared out
 // between the threads, and then the threads split the block's columns. Each
@@ -436,13 +448,12 @@ void gemm_shared_a(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB& 
       parallel_for(m_panels, 1, [&](int64_t p0, int64_t p1) {
         pack_a_rows(g, uk, bl, pc, kc, ic, p0 * mr, std::min(mc, p1 * mr), a_block, row_scale, row_zero);
       });
-      const int64_t parts = std::min<int64_t>(threads, n_panels);
-      parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t jc = n_panels * t / parts * nr, jc_end = std::min(g.n, n_panels * (t + 1) / parts * nr);
-          compute_block(g, uk, &packed, bl, a, packed.panel(jc / nr, pc), packed.panel_stride(), pc, kc, ic, mc,
-                        jc, jc_end - jc);
-        }
+      // The column shares go to threads as they come free, as gemm_blocks's blocks do.
+      const int64_t parts = balancing_shares(mc, n_panels, threads);
+      parallel_for_dynamic(parts, [&](int64_t t) {
+        const int64_t jc = n_panels * t / parts * nr, jc_end = std::min(g.n, n_panels * (t + 1) / parts * nr);
+        compute_block(g, uk, &packed, bl, a, packed.panel(jc / nr, pc), packed.panel_stride(), pc, kc, ic, mc, jc,
+                      jc_end - jc);
       });
     }
   }
@@ -469,17 +480,6 @@ void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pa
   } else {
     parallel_for_dynamic(blocks, block);
   }
-}
-
-// Column shares enough for about four blocks per thread, so that a slowed
-// thread's blocks can go to the other; at least one per thread, and
-// none narrower than a panel. (BERT-base fp32 at 2 threads, interleaved
-// in-process: median forward -10..14 % at batch 1 and 8, the same in
-// quiet phases.)
-int64_t balancing_shares(int64_t m, int64_t n_panels, int threads) {
-  if (threads == 1) return 1;
-  const int64_t row_blocks = (m + kMc - 1) / kMc;
-  return std::min<int64_t>(n_panels, std::max<int64_t>(threads, (4 * threads + row_blocks - 1) / row_blocks));
 }
 
 // The GEMM with a B that comes unpacked (training's weights and
