@@ -40,23 +40,21 @@ void attention_backward(const AttentionShape& s, const HeadsView& q, const Heads
                         const HeadsView& dq, const HeadsView& dk, const HeadsView& dv, float scale,
                         const AttentionMask& mask) {
   const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
-  parallel_for(s.batch * s.heads, 1, [&](int64_t p0, int64_t p1) {
+  parallel_for_dynamic(s.batch * s.heads, [&](int64_t p) {  // heads as threads come free, as attention()'s
     float* ds = detail::thread_scratch(sq * sk);
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = p / s.heads, h = p % s.heads;
-      const float* ph = probs + p * sq * sk;
-      const float* pdh = dropped_probs + p * sq * sk;
-      const float* dout_h = head_ptr(dout, b, h);
-      head_gemm(true, false, sk, d, sq, 1.0f, pdh, sk, dout_h, dout.row_stride, head_ptr(dv, b, h),
-                dv.row_stride);  // dV = P'ᵀ · dO
-      head_gemm(false, true, sq, sk, d, 1.0f, dout_h, dout.row_stride, head_ptr(v, b, h),
-                v.row_stride, ds, sk);  // dP' = dO · Vᵀ
-      softmax_backward_rows(s, mask, b, h, ph, pdh, scale, ds);
-      head_gemm(false, false, sq, d, sk, 1.0f, ds, sk, head_ptr(k, b, h), k.row_stride,
-                head_ptr(dq, b, h), dq.row_stride);  // dQ = (scale · dS) · K
-      head_gemm(true, false, sk, d, sq, 1.0f, ds, sk, head_ptr(q, b, h), q.row_stride,
-                head_ptr(dk, b, h), dk.row_stride);  // dK = (scale · dS)ᵀ · Q
-    }
+    const int64_t b = p / s.heads, h = p % s.heads;
+    const float* ph = probs + p * sq * sk;
+    const float* pdh = dropped_probs + p * sq * sk;
+    const float* dout_h = head_ptr(dout, b, h);
+    head_gemm(true, false, sk, d, sq, 1.0f, pdh, sk, dout_h, dout.row_stride, head_ptr(dv, b, h),
+              dv.row_stride);  // dV = P'ᵀ · dO
+    head_gemm(false, true, sq, sk, d, 1.0f, dout_h, dout.row_stride, head_ptr(v, b, h),
+              v.row_stride, ds, sk);  // dP' = dO · Vᵀ
+    softmax_backward_rows(s, mask, b, h, ph, pdh, scale, ds);
+    head_gemm(false, false, sq, d, sk, 1.0f, ds, sk, head_ptr(k, b, h), k.row_stride,
+              head_ptr(dq, b, h), dq.row_stride);  // dQ = (scale · dS) · K
+    head_gemm(true, false, sk, d, sq, 1.0f, ds, sk, head_ptr(q, b, h), q.row_stride,
+              head_ptr(dk, b, h), dk.row_stride);  // dK = (scale · dS)ᵀ · Q
   });
 }
 
