@@ -416,7 +416,8 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
 // a slowed thread's blocks can go to the other; at least one per thread,
 // none narrower than a panel. (BERT-base at 2 threads, interleaved
 // in-process: median forward fp32 -10..14 % at batch 1 and 8, bf16 and
-// int8 at batch 8 -6..16 %; about the same in the host's quiet phases.)
+// int8 at batch 8 -4..16 %; in the host's quiet phases from equal to 4 %
+// slower, the cost of the finer blocks when nothing needs rebalancing.)
 int64_t balancing_shares(int64_t m, int64_t n_panels, int threads) {
   if (threads == 1) return 1;
   const int64_t row_blocks = (m + kMc - 1) / kMc;
