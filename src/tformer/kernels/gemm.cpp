@@ -424,7 +424,6 @@ int64_t balancing_shares(int64_t m, int64_t n_panels, int threads) {
   return std::min<int64_t>(n_panels, std::max<int64_t>(threads, (4 * threads + row_blocks - 1) / row_blocks));
 }
 
-
 // The GEMM over `threads` threads with a packed B and an A that needs
 // packing (bf16, int8): each block of A is packed once, its rows shared out
 // between the threads, and then the threads split the block's columns. Each
