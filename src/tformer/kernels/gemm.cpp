@@ -542,15 +542,13 @@ void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool paralle
   if (packed && !blocking_of(g, uk, packed).a_in_place && n_panels >= threads)
     return gemm_shared_a(g, uk, *packed, threads);
   if (packed && split_n) return gemm_blocks(g, uk, packed, threads, balancing_shares(g.m, n_panels, threads));
-  const int64_t panels = split_n ? n_panels : m_panels;
-  const int64_t parts = std::min<int64_t>(threads, panels);
+  // What is left has too few column panels to share (an unpacked B that
+  // splits by columns went to gemm_shared_b): the threads split the rows.
+  const int64_t parts = std::min<int64_t>(threads, m_panels);
   parallel_for(parts, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t lo = panels * t / parts, hi = panels * (t + 1) / parts;
-      if (split_n)
-        gemm_range(g, uk, packed, 0, g.m, lo * uk.nr, std::min(g.n, hi * uk.nr));
-      else
-        gemm_range(g, uk, packed, lo * uk.mr, std::min(g.m, hi * uk.mr), 0, g.n);
+      const int64_t lo = m_panels * t / parts, hi = m_panels * (t + 1) / parts;
+      gemm_range(g, uk, packed, lo * uk.mr, std::min(g.m, hi * uk.mr), 0, g.n);
     }
   });
 }
