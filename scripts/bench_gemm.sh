@@ -3,7 +3,9 @@
 # BERT-base's Linear shapes (M = 128 tokens) and on decode GEMV shapes (M = 1),
 # at 1 and 2 threads, next to the fp32 FMA peak (../shared/anchors/peak.cpp)
 # and the memory bandwidth (../shared/anchors/triad.cpp) measured in the same
-# run; the tables go into BENCHMARKS.md between the bench_gemm markers.
+# run, and, where libdnnl-dev is installed (scripts/setup.sh --bench), oneDNN's
+# fp32 matmul on the same shapes (tools/onednn_gemm_bench.cpp); the tables go
+# into BENCHMARKS.md between the bench_gemm markers.
 #
 #   scripts/bench_gemm.sh
 #   RUNS=1 WARMUP=0 SHAPES="128x768x768 1x768x768" THREADS=1 NO_WRITE=1 scripts/bench_gemm.sh   # a quick check
@@ -64,6 +66,16 @@ compile_anchor() {
 compile_anchor peak $PEAK_CMD
 # shellcheck disable=SC2086
 compile_anchor triad $TRIAD_CMD
+# oneDNN, the library the issue names beside tformer's own kernels: only where its headers are.
+ONEDNN_CMD="$CXX -O2 -fopenmp tools/onednn_gemm_bench.cpp -ldnnl -o $ANCHOR_BIN/onednn_gemm_bench"
+if [[ ! -f /usr/include/dnnl.hpp ]]; then
+  bench_log "no oneDNN headers (apt-get install libdnnl-dev): its columns will say n/a"
+  rm -f "$ANCHOR_BIN/onednn_gemm_bench"
+elif [[ ! -x "$ANCHOR_BIN/onednn_gemm_bench" || tools/onednn_gemm_bench.cpp -nt "$ANCHOR_BIN/onednn_gemm_bench" ]]; then
+  bench_log "compiling tools/onednn_gemm_bench.cpp"
+  # shellcheck disable=SC2086
+  $ONEDNN_CMD >&2 || { bench_log "compiling onednn_gemm_bench failed: its columns will say n/a"; rm -f "$ANCHOR_BIN/onednn_gemm_bench"; }
+fi
 
 # run_anchor NAME WHEN SED_SCRIPT: runs $ANCHOR_BIN/NAME (if it was built) and appends
 # the JSON lines SED_SCRIPT (sed -nE) makes of its output, tagged with NAME and WHEN.
@@ -92,15 +104,20 @@ for shape in $SHAPES; do
     bench_log "gemm $shape, threads $t"
     "$TFORMER" bench --gemm "$shape" --threads "$t" --runs "$RUNS" --warmup "$WARMUP" --json \
       | bench_tag tformer | tee -a "$JSONL" >&2
+    if [[ -x "$ANCHOR_BIN/onednn_gemm_bench" ]]; then
+      "$ANCHOR_BIN/onednn_gemm_bench" "$shape" "$t" "$RUNS" "$WARMUP" | bench_tag onednn | tee -a "$JSONL" >&2 \
+        || bench_log "onednn_gemm_bench $shape failed"
+    fi
   done
 done
 run_anchors after
 LOAD_AFTER=$(bench_loadavg)
 ELAPSED_S=$(( $(date +%s) - START_S ))
 TF_EXAMPLE="$TFORMER bench --gemm MxNxK --threads T --runs $RUNS --warmup $WARMUP --json"
+ONEDNN_EXAMPLE="$ONEDNN_CMD && $ANCHOR_BIN/onednn_gemm_bench MxNxK T $RUNS $WARMUP"
 
 # 3. the tables
-export JSONL LOAD_BEFORE LOAD_AFTER ELAPSED_S TF_EXAMPLE PEAK_CMD TRIAD_CMD ANCHOR_BIN SHAPES THREADS RUNS WARMUP BUILD_DIR
+export JSONL LOAD_BEFORE LOAD_AFTER ELAPSED_S TF_EXAMPLE ONEDNN_EXAMPLE PEAK_CMD TRIAD_CMD ANCHOR_BIN SHAPES THREADS RUNS WARMUP BUILD_DIR
 "$PYTHON" - >"$TABLE_MD" <<'EOF'
 import os, sys
 sys.path.insert(0, "tools")
@@ -130,6 +147,12 @@ def anchor_text(engine, field, unit, kind=None):
     return "; ".join(parts) + f" {unit}" if parts else "n/a"
 
 
+def onednn(r):
+    """oneDNN's row for tformer's row r (same shape and threads), or None."""
+    return next((d for d in rows if d["engine"] == "onednn" and d["threads"] == r["threads"]
+                 and (d["m"], d["n"], d["k"]) == (r["m"], r["n"], r["k"])), None)
+
+
 def pct(value, ref):
     return (100.0 * value / ref) if ref else None
 
@@ -150,32 +173,45 @@ lines = [br.measured_line(tf[0] if tf else None, elapsed_s=env["ELAPSED_S"], inf
 lines += br.busy_lines("compare tformer with the anchors measured in this same run", info=info)
 lines += ["", f"Anchors measured in this run (before / after; the tables use the higher): fp32 FMA peak "
               f"{anchor_text('peak', 'gflops', 'GFLOP/s', 'fp32')}; triad bandwidth {anchor_text('triad', 'gbps', 'GB/s')}."]
+dnnl = [r for r in rows if r["engine"] == "onednn"]
+if dnnl:
+    impls = ", ".join(sorted({r["impl"] for r in dnnl}))
+    lines += ["", f"oneDNN {dnnl[0]['version']} (Debian's libdnnl, OpenMP), fp32 matmul implementation: {impls}."]
 
 gemm = [r for r in tf if r["m"] > SKINNY]
 gemv = [r for r in tf if r["m"] <= SKINNY]
 if gemm:
-    lines += ["", f"**GEMM** (M = tokens): target ≥ {GEMM_TARGET:.0f} % of the fp32 FMA peak at the same thread count.", ""]
+    lines += ["", f"**GEMM** (M = tokens): target ≥ {GEMM_TARGET:.0f} % of the fp32 FMA peak at the same thread count. "
+                  "oneDNN: its fp32 matmul on the same shapes, timed the same way in its own process right after "
+                  "tformer's (n/a without libdnnl-dev); tformer/oneDNN is a time ratio, < 1 means tformer is faster.", ""]
     lines.append("| M×N×K | Linear | threads | median ms per GEMM (min) | GFLOP/s | fp32 FMA peak GFLOP/s "
-                 "| % of peak |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|")
+                 "| % of peak | oneDNN median ms (min) | oneDNN % of peak | tformer/oneDNN |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in gemm:
         peak = anchor("peak", "gflops", r["threads"], "fp32")
+        d = onednn(r)
+        d_ms = f"{d['median_ms']:.3f} ({d['min_ms']:.3f})" if d else "n/a"
         lines.append(f"| {r['m']}×{r['n']}×{r['k']} | {ROLE.get((r['n'], r['k']), '')} | {r['threads']} "
                      f"| {r['median_ms']:.3f} ({r['min_ms']:.3f}) | {r['gflops']:.1f} | {fmt(peak)} "
-                     f"| {check(pct(r['gflops'], peak), GEMM_TARGET)} |")
+                     f"| {check(pct(r['gflops'], peak), GEMM_TARGET)} "
+                     f"| {d_ms} "
+                     f"| {fmt(pct(d['gflops'], peak) if d else None)} "
+                     f"| {fmt(r['median_ms'] / d['median_ms'] if d else None, '.2f')} |")
 if gemv:
     lines += ["", f"**GEMV** (M = 1, decode; M ≤ {SKINNY} counts here): target ≥ {GEMV_TARGET:.0f} % of the triad "
                   "bandwidth at the same thread count, counting the weight bytes read once per call.", ""]
     lines.append("| M×N×K | Linear | threads | median ms per GEMV (min) | weight GB/s | triad GB/s | % of triad "
-                 "| GFLOP/s | % of FMA peak |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+                 "| GFLOP/s | % of FMA peak | oneDNN weight GB/s | tformer/oneDNN |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in gemv:
         peak = anchor("peak", "gflops", r["threads"], "fp32")
         triad = anchor("triad", "gbps", r["threads"])
+        d = onednn(r)
         lines.append(f"| {r['m']}×{r['n']}×{r['k']} | {ROLE.get((r['n'], r['k']), '')} | {r['threads']} "
                      f"| {r['median_ms']:.4f} ({r['min_ms']:.4f}) | {r['weight_gbps']:.1f} | {fmt(triad)} "
                      f"| {check(pct(r['weight_gbps'], triad), GEMV_TARGET)} | {r['gflops']:.1f} "
-                     f"| {fmt(pct(r['gflops'], peak))} |")
+                     f"| {fmt(pct(r['gflops'], peak))} | {fmt(4e-6 * r['n'] * r['k'] / d['median_ms'] if d else None)} "
+                     f"| {fmt(r['median_ms'] / d['median_ms'] if d else None, '.2f')} |")
 lines.append("")
 lines.append("C[M,N] = A[M,K]·Wᵀ with W [N,K] packed once, fp32; GFLOP/s = 2·M·N·K / median, weight GB/s = "
              "4·N·K bytes / median. Each timed pass runs one GEMM on each of ≥ 256 MB of distinct weight copies "
@@ -188,7 +224,7 @@ defaults = {"SHAPES": "128x768x768 128x3072x768 128x768x3072 1x768x768 1x3072x76
             "THREADS": "1 2", "RUNS": "10", "WARMUP": "2"}
 commands = [env["PEAK_CMD"] + f" && {env['ANCHOR_BIN']}/peak",
             env["TRIAD_CMD"] + f" && {env['ANCHOR_BIN']}/triad",
-            env["TF_EXAMPLE"]]
+            env["TF_EXAMPLE"], env["ONEDNN_EXAMPLE"] + "   # where libdnnl-dev is installed"]
 lines += br.commands_lines("Commands (MxNxK and T as in the tables; the anchors before and after the GEMMs):",
                            "scripts/bench_gemm.sh", defaults, commands)
 print("\n".join(lines))

@@ -4,15 +4,16 @@
 #
 #   scripts/setup.sh           build and test dependencies
 #   scripts/setup.sh --bench   also what the benchmark scripts compare against:
-#                              PyTorch (python3-torch), node + npm, and ONNX Runtime
-#                              (npm's onnxruntime-node, into tools/ort/, git-ignored)
+#                              PyTorch (python3-torch), oneDNN (libdnnl-dev), node +
+#                              npm, and ONNX Runtime (npm's onnxruntime-node, into
+#                              tools/ort/, git-ignored)
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libutf8proc-dev
           nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev zlib1g-dev)
 bench=0
 if [ "${1:-}" = "--bench" ]; then
   bench=1
-  packages+=(python3-torch)
+  packages+=(python3-torch libdnnl-dev)
   # node and npm from Debian, unless some node is on the PATH already.
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
