@@ -186,14 +186,18 @@ TEST(Gemm, PackedBGivesTheSameBitsAsPackingPerCall) {
       }
 }
 
+namespace {
+std::vector<float> round_bf16(std::vector<float> v) {
+  for (float& x : v) x = bf16_to_f32(f32_to_bf16(x));
+  return v;
+}
+bool has_bf16_kernel(Isa isa) { return isa == Isa::Amx || (isa == Isa::Avx512 && cpu_supports_avx512_bf16()); }
+}  // namespace
+
 TEST(Gemm, Bf16PackedBMatchesTheProductOfRoundedOperands) {
   // With AVX512-BF16 both operands are rounded to bf16 and the products summed
   // in fp32; elsewhere the weights are rounded and A stays fp32. Odd K checks
   // the zero padding of the last bf16 pair.
-  auto round_bf16 = [](std::vector<float> v) {
-    for (float& x : v) x = bf16_to_f32(f32_to_bf16(x));
-    return v;
-  };
   for (Isa isa : supported_isas())
     for (auto& s : kShapes)
       for (int tb = 0; tb < 2; ++tb) {
@@ -201,14 +205,42 @@ TEST(Gemm, Bf16PackedBMatchesTheProductOfRoundedOperands) {
         p.alpha = 0.5f;
         p.beta = tb ? 1.0f : 0.0f;
         const PackedB packed = PackedB::pack(p.b.data(), p.ldb(), p.tb, p.k, p.n, isa, GemmFormat::BF16);
-        const bool bf16_kernel = isa == Isa::Amx || (isa == Isa::Avx512 && cpu_supports_avx512_bf16());
-        EXPECT_EQ(packed.format(), bf16_kernel ? GemmFormat::BF16 : GemmFormat::F32);
+        EXPECT_EQ(packed.format(), has_bf16_kernel(isa) ? GemmFormat::BF16 : GemmFormat::F32);
         Problem rounded = p;
         rounded.b = round_bf16(p.b);
-        if (bf16_kernel) rounded.a = round_bf16(p.a);  // alpha = 0.5 is exact in bf16
+        if (has_bf16_kernel(isa)) rounded.a = round_bf16(p.a);  // alpha = 0.5 is exact in bf16
         expect_close(p.run([&](const GemmArgs& g) { gemm(g, packed); }), rounded.reference(), 1e-4, 1e-4,
                      std::string(isa_name(isa)) + " bf16 " + p.name());
       }
+}
+
+TEST(Gemm, Bf16FormatRoundsAnUnpackedBAtEachCall) {
+  // GemmArgs::format = BF16, the GEMMs of mixed-precision training: B comes
+  // unpacked in either layout and is packed in bf16 at the call, A rounded
+  // where the ISA has a bf16 kernel, as with packed bf16 weights. A
+  // transposed is dW = dyᵀ·x; beta 1 accumulates as a gradient does; K over
+  // 1024 crosses the AMX kernel's k block, M over 192 the row blocks.
+  uint32_t seed = 300;
+  for (Isa isa : supported_isas())
+    for (auto& s : kShapes)
+      for (int t = 0; t < 4; ++t) {
+        Problem p(t & 1, t & 2, s[0], s[1], s[2], seed += 3, /*pad=*/t == 3 ? 5 : 0);
+        p.alpha = t == 2 ? 0.5f : 1.0f;
+        p.beta = t == 1 ? 1.0f : 0.0f;
+        Problem rounded = p;
+        rounded.b = round_bf16(p.b);
+        if (has_bf16_kernel(isa)) rounded.a = round_bf16(p.a);
+        const auto bf16_gemm = [&](GemmArgs g) {
+          g.format = GemmFormat::BF16;
+          gemm(g, isa);
+        };
+        expect_close(p.run(bf16_gemm), rounded.reference(), 1e-4, 1e-4,
+                     std::string(isa_name(isa)) + " bf16 unpacked " + p.name());
+      }
+  Problem p(false, false, 40, 50, 60, 7);
+  GemmArgs g = p.args(p.c0.data());
+  g.format = GemmFormat::INT8;
+  EXPECT_THROW(gemm(g), Error);
 }
 
 TEST(Gemm, Int8PackedBIsDynamicQuantisationWithExactIntegerSums) {

@@ -114,10 +114,6 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
   const int mr = uk.mr, kpw = uk.k_per_step;
   const int64_t steps = packed_steps(uk, kc);
   const int64_t step_stride = uk.a_rows_contiguous ? 1 : mr, row_stride = uk.a_rows_contiguous ? steps : 1;
-  auto at = [&](int64_t i, int64_t k) {  // alpha · op(A)(i, k), 0 past kc
-    if (k >= kc) return 0.0f;
-    return g.alpha * (g.trans_a ? g.a[(pc + k) * g.lda + i] : g.a[i * g.lda + pc + k]);
-  };
   for (int64_t p0 = 0; p0 < mc; p0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - p0);
     uint32_t* d = dst + p0 * steps;
@@ -151,10 +147,17 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
       }
       continue;
     }
-    for (int64_t s = 0; s < steps; ++s)
+    // bf16 pairs from A stored [K, M] (dW = dyᵀ·x in mixed-precision
+    // training): each k reads `rows` consecutive floats. Steps past kc
+    // stay as the memset above left them.
+    for (int64_t s = 0; s * kpw < kc; ++s) {
+      const int64_t k0 = pc + s * kpw;
+      const float* src0 = g.a + k0 * g.lda + ic + p0;
+      const float* src1 = s * kpw + 1 < kc ? src0 + g.lda : nullptr;
       for (int64_t r = 0; r < rows; ++r)
         d[s * step_stride + r * row_stride] =
-            pack_word(format, at(ic + p0 + r, s * kpw), at(ic + p0 + r, s * kpw + 1));
+            pack_word(format, g.alpha * src0[r], src1 ? g.alpha * src1[r] : 0.0f);
+    }
   }
 }
 
@@ -228,10 +231,6 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
 void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const GemmMicroKernel& uk, int64_t steps,
             int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel_stride, uint32_t* dst) {
   const int kpw = uk.k_per_step, nr = uk.nr;
-  auto at = [&](int64_t k, int64_t j) {  // op(B)(pc + k, j), 0 past kc
-    if (k >= kc) return 0.0f;
-    return trans_b ? b[j * ldb + pc + k] : b[(pc + k) * ldb + j];
-  };
   for (int64_t p0 = 0; p0 < nc; p0 += nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - p0);
     uint32_t* d = dst + (p0 / nr) * panel_stride;
@@ -255,9 +254,25 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const 
       }
       continue;
     }
-    for (int64_t c = 0; c < cols; ++c)
-      for (int64_t s = 0; s < steps; ++s)
-        d[s * nr + c] = pack_word(format, at(s * kpw, jc + p0 + c), at(s * kpw + 1, jc + p0 + c));
+    // The rest (bf16 pairs, or steps padded past kc): word s of a column
+    // holds k = s·kpw (and the next k for bf16), the words past kc zero.
+    const int64_t data_steps = (kc + kpw - 1) / kpw;
+    for (int64_t s = 0; s < data_steps; ++s) {
+      const int64_t k0 = pc + s * kpw;
+      const bool second = kpw == 2 && s * kpw + 1 < kc;
+      uint32_t* ds = d + s * nr;
+      if (trans_b) {  // B stored [N, K]: a column's pair lies side by side
+        for (int64_t c = 0; c < cols; ++c) {
+          const float* src = b + (jc + p0 + c) * ldb + k0;
+          ds[c] = pack_word(format, src[0], second ? src[1] : 0.0f);
+        }
+      } else {  // B stored [K, N]: the pair from two rows, each read in order
+        const float* row0 = b + k0 * ldb + jc + p0;
+        const float* row1 = second ? row0 + ldb : row0;
+        for (int64_t c = 0; c < cols; ++c) ds[c] = pack_word(format, row0[c], second ? row1[c] : 0.0f);
+      }
+    }
+    if (cols == nr) std::memset(d + data_steps * nr, 0, sizeof(uint32_t) * (steps - data_steps) * nr);
   }
 }
 
@@ -514,7 +529,26 @@ void scale_c(const GemmArgs& g, float beta) {
   }
 }
 
+void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool parallel);
+
+// A GEMM in bf16 whose B comes unpacked (mixed-precision training): op(B) is
+// packed in bf16 once into the calling thread's scratch (the threads sharing
+// that work), and the GEMM runs as from packed bf16 weights, which rounds A
+// to bf16 as it packs it.
+void gemm_bf16_b(const GemmArgs& g, Isa isa, bool parallel) {
+  thread_local PackedB scratch;
+  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, GemmFormat::BF16, parallel);
+  GemmArgs gp = g;
+  gp.b = nullptr;
+  gp.trans_b = false;
+  gp.format = GemmFormat::F32;
+  run_gemm(gp, isa, &scratch, parallel);
+}
+
 void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool parallel) {
+  TF_CHECK(args.format != GemmFormat::INT8, "gemm: an unpacked B computes in fp32 or bf16, not int8");
+  if (!packed && args.format == GemmFormat::BF16 && args.m > 0 && args.n > 0 && args.k > 0)
+    return gemm_bf16_b(args, isa, parallel);
   const GemmMicroKernel& uk = packed ? micro_kernel(packed->isa(), packed->format()) : micro_kernel(isa);
   if (args.m == 0 || args.n == 0) return;
   GemmArgs g = args;
@@ -703,8 +737,9 @@ std::string gemm_backend() {
 }
 
 void linear(const float* x, int64_t m, int64_t k, const float* weight, const float* bias, int64_t n,
-            float* y, std::optional<Activation> activation) {
+            float* y, std::optional<Activation> activation, GemmFormat format) {
   GemmArgs g;
+  g.format = format;
   g.trans_b = true;
   g.m = m;
   g.n = n;

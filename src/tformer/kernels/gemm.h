@@ -31,6 +31,13 @@
 
 namespace tformer::kernels {
 
+// INT8: dynamic quantisation as torch.ao.quantization.quantize_dynamic does
+// it, with finer scales: B (the weights) s8 with one scale per column (output
+// channel), A (the activations) u8 with a scale and zero point per row,
+// computed at each call; products summed exactly in int32 (vpdpbusd), then
+// rescaled to fp32.
+enum class GemmFormat { F32, BF16, INT8 };
+
 struct GemmArgs {
   bool trans_a = false, trans_b = false;
   int64_t m = 0, n = 0, k = 0;
@@ -46,14 +53,12 @@ struct GemmArgs {
   // is still in cache: C = activation(C + bias), bias [N] added to every row.
   const float* bias = nullptr;
   std::optional<Activation> activation;
+  // The products' format when B comes as b (not as a PackedB): BF16 rounds
+  // op(A) and op(B) to bf16 at each call and sums the products in fp32, as
+  // PyTorch's autocast does for matmuls (mixed-precision training). F32 or
+  // BF16 only.
+  GemmFormat format = GemmFormat::F32;
 };
-
-// INT8: dynamic quantisation as torch.ao.quantization.quantize_dynamic does
-// it, with finer scales: B (the weights) s8 with one scale per column (output
-// channel), A (the activations) u8 with a scale and zero point per row,
-// computed at each call; products summed exactly in int32 (vpdpbusd), then
-// rescaled to fp32.
-enum class GemmFormat { F32, BF16, INT8 };
 
 // op(B) [K, N] packed for one micro-kernel: panels of NR columns, each a
 // column-interleaved run of 4-byte words over k (one fp32, or a bf16 pair of
@@ -101,9 +106,11 @@ void gemm(const GemmArgs& args, Isa isa);
 std::string gemm_backend();
 
 // y[M,N] = activation(x[M,K] · Wᵀ + bias), with W stored [N,K] (a Linear
-// layer); bias may be null, activation absent.
+// layer); bias may be null, activation absent; products in `format` (see
+// GemmArgs::format).
 void linear(const float* x, int64_t m, int64_t k, const float* weight, const float* bias, int64_t n,
-            float* y, std::optional<Activation> activation = std::nullopt);
+            float* y, std::optional<Activation> activation = std::nullopt,
+            GemmFormat format = GemmFormat::F32);
 // The same with W packed (PackedB::pack(weight, k, /*trans_b=*/true, k, n)).
 void linear(const float* x, int64_t m, const PackedB& weight, const float* bias, float* y,
             std::optional<Activation> activation = std::nullopt);
