@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Training throughput, tformer vs PyTorch: full optimizer steps (forward,
 # backward, gradient clipping, AdamW) of BertForSequenceClassification with
-# random weights, fp32, batch 32 × seq 64, at 1 and 2 threads, for the bundled
-# model's shape (recipes/sst2-bert-mini) and BERT-base; the table it measures
-# goes into BENCHMARKS.md between the bench_bert_train markers.
+# random weights, batch 32 × seq 64, at 1 and 2 threads, in fp32 and in mixed
+# precision (bf16 GEMMs: tformer --dtype bf16, PyTorch under autocast), for the
+# bundled model's shape (recipes/sst2-bert-mini) and BERT-base; the table it
+# measures goes into BENCHMARKS.md between the bench_bert_train markers.
 #
 #   scripts/bench_bert_train.sh
 #   OPENBLAS_CORETYPE=SkylakeX scripts/bench_bert_train.sh   # AVX-512 OpenBLAS kernels for PyTorch (tformer has its own GEMM)
@@ -15,6 +16,7 @@
 #               layers/hidden/heads/intermediate/positions, base = BERT-base
 #               (12/768/12/3072); or LxHxNHxI, e.g. 1x32x2x64 for a quick check
 #   THREADS     default "1 2";  BATCH  default 32;  SEQ  default 64
+#   DTYPES      default "fp32 bf16" (bf16: mixed precision in both engines)
 #   RUNS        timed steps per measurement (default 10);  WARMUP  default 2
 #   ROUNDS      times the whole interleaved sequence runs (default 1); each engine
 #               and configuration is reported by its fastest round (the host's
@@ -40,6 +42,7 @@ SHAPES=${SHAPES:-"mini base"}
 BATCH=${BATCH:-32}
 SEQ=${SEQ:-64}
 CHECK=${CHECK:-1}
+DTYPES=${DTYPES:-"fp32 bf16"}
 
 # 1. tformer
 bench_build_tformer "$BUILD_DIR"
@@ -90,19 +93,21 @@ for shape in $SHAPES; do
       --threads "$t" --runs 1 --warmup 0 --dropout 0 --config torch1-blasT | tag pytorch-check "$shape" | tee -a "$JSONL" >&2
   fi
   for t in $THREADS; do
-    bench_log "round $round of $ROUNDS, $shape, batch $BATCH, seq $SEQ, threads $t: tformer"
-    "$TFORMER" bench --train --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" \
-      --runs "$RUNS" --warmup "$WARMUP" --json | tag tformer "$shape" | tee -a "$JSONL" >&2
-    bench_log "round $round of $ROUNDS, $shape, batch $BATCH, seq $SEQ, threads $t: pytorch"
-    "$PYTHON" tools/torch_bert_train_bench.py --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" \
-      --runs "$RUNS" --warmup "$WARMUP" | tag pytorch "$shape" | tee -a "$JSONL" >&2
+    for dtype in $DTYPES; do
+      bench_log "round $round of $ROUNDS, $shape, batch $BATCH, seq $SEQ, threads $t, $dtype: tformer"
+      "$TFORMER" bench --train --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" --dtype "$dtype" \
+        --runs "$RUNS" --warmup "$WARMUP" --json | tag tformer "$shape" | tee -a "$JSONL" >&2
+      bench_log "round $round of $ROUNDS, $shape, batch $BATCH, seq $SEQ, threads $t, $dtype: pytorch"
+      "$PYTHON" tools/torch_bert_train_bench.py --model "$model" --batch "$BATCH" --seq "$SEQ" --threads "$t" \
+        --dtype "$dtype" --runs "$RUNS" --warmup "$WARMUP" | tag pytorch "$shape" | tee -a "$JSONL" >&2
+    done
   done
 done
 done
 LOAD_AFTER=$(bench_loadavg)
 ELAPSED_S=$(( $(date +%s) - START_S ))
-TF_EXAMPLE="$TFORMER bench --train --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP --json"
-PT_EXAMPLE="$PYTHON tools/torch_bert_train_bench.py --model MODEL --batch $BATCH --seq $SEQ --threads T --runs $RUNS --warmup $WARMUP"
+TF_EXAMPLE="$TFORMER bench --train --model MODEL --batch $BATCH --seq $SEQ --threads T --dtype D --runs $RUNS --warmup $WARMUP --json"
+PT_EXAMPLE="$PYTHON tools/torch_bert_train_bench.py --model MODEL --batch $BATCH --seq $SEQ --threads T --dtype D --runs $RUNS --warmup $WARMUP"
 MODEL_CMDS=""
 for shape in $SHAPES; do
   read -r L H NH I P < <(shape_dims "$shape")
@@ -110,7 +115,7 @@ for shape in $SHAPES; do
 done
 
 # 4. the table
-export JSONL LOAD_BEFORE LOAD_AFTER ELAPSED_S TF_EXAMPLE PT_EXAMPLE MODEL_CMDS SHAPES THREADS BATCH SEQ RUNS WARMUP ROUNDS BUILD_DIR
+export JSONL LOAD_BEFORE LOAD_AFTER ELAPSED_S TF_EXAMPLE PT_EXAMPLE MODEL_CMDS SHAPES THREADS DTYPES BATCH SEQ RUNS WARMUP ROUNDS BUILD_DIR
 "$PYTHON" - >"$TABLE_MD" <<'EOF'
 import json, os, sys
 sys.path.insert(0, "tools")
@@ -118,7 +123,7 @@ import bench_report as br
 
 env, rows = br.inputs()
 rows = br.fastest_of_rounds(rows)
-key = lambda r: (r["shape"], r["threads"])
+key = lambda r: (r["shape"], r["threads"], r.get("dtype", "fp32"))
 tf = {key(r): r for r in rows if r["engine"] == "tformer"}
 pt = br.pytorch_by_key(rows, key)
 checks = {}
@@ -142,18 +147,23 @@ lines += ["", f"OpenBLAS kernels in use: PyTorch {first_pt.get('openblas_core') 
               f"(OPENBLAS_CORETYPE={first_pt.get('openblas_coretype') or 'unset'})."]
 lines += br.busy_lines(info=info)
 lines.append("")
-lines.append(f"Batch {env['BATCH']} × seq {env['SEQ']}, fp32. Shape = layers/hidden/heads/intermediate, parameters.")
+lines.append(f"Batch {env['BATCH']} × seq {env['SEQ']}. Shape = layers/hidden/heads/intermediate, parameters. "
+             "dtype bf16 is mixed precision in both engines: tformer `--dtype bf16` (the encoder's Linear GEMMs "
+             "in bf16 with fp32 sums), PyTorch's forward and loss under `torch.autocast(\"cpu\", "
+             "dtype=torch.bfloat16)`; weights, gradients and AdamW stay fp32 in both. Each dtype is compared "
+             "with PyTorch in the same dtype.")
 lines.append("")
-lines.append("| shape | threads | tformer median ms (min) | tformer seq/s | PyTorch best median ms (min), config "
+lines.append("| shape | threads | dtype | tformer median ms (min) | tformer seq/s | PyTorch best median ms (min), config "
              "| PyTorch seq/s | PyTorch other config median ms | throughput ratio tformer/PyTorch |")
-lines.append("|---|---:|---:|---:|---|---:|---:|---:|")
+lines.append("|---|---:|---|---:|---:|---|---:|---:|---:|")
+dtype_order = {d: i for i, d in enumerate(env["DTYPES"].split())}
 for shape in shapes:
-    for t in sorted(k[1] for k in tf if k[0] == shape):
-        r = tf[(shape, t)]
-        best, best_s, other_s = br.pytorch_cells(pt.get((shape, t)))
+    for k in sorted((k for k in tf if k[0] == shape), key=lambda k: (k[1], dtype_order.get(k[2], 99))):
+        r = tf[k]
+        best, best_s, other_s = br.pytorch_cells(pt.get(k))
         pt_sps = f"{best['seq_per_s']:.1f}" if best else "n/a"
         ratio = f"{r['seq_per_s'] / best['seq_per_s']:.2f}" if best else "n/a"
-        lines.append(f"| {shape_desc(shape)} | {t} | {br.ms(r)} | {r['seq_per_s']:.1f} "
+        lines.append(f"| {shape_desc(shape)} | {k[1]} | {k[2]} | {br.ms(r)} | {r['seq_per_s']:.1f} "
                      f"| {best_s} | {pt_sps} | {other_s} | {ratio} |")
 lines.append("")
 first = next(iter(tf.values()))
@@ -179,12 +189,12 @@ if checks:
         lines.append("Same computation (one untimed step per shape with dropout 0, tformer vs PyTorch): "
                      + "; ".join(parts) + ".")
 lines.append("")
-defaults = {"SHAPES": "mini base", "THREADS": "1 2", "BATCH": "32", "SEQ": "64", "RUNS": "10", "WARMUP": "2",
-            "ROUNDS": "1"}
+defaults = {"SHAPES": "mini base", "THREADS": "1 2", "DTYPES": "fp32 bf16", "BATCH": "32", "SEQ": "64", "RUNS": "10",
+            "WARMUP": "2", "ROUNDS": "1"}
 commands = [l for l in env["MODEL_CMDS"].splitlines() if l]
 commands += [env["TF_EXAMPLE"], env["PT_EXAMPLE"] + "   # runs both thread configs, each in a fresh process"]
 lines += br.commands_lines("Commands (MODEL per shape as below, T ∈ {" + ", ".join(env["THREADS"].split())
-                           + "}, run interleaved, tformer first):",
+                           + "}, D ∈ {" + ", ".join(env["DTYPES"].split()) + "}, run interleaved, tformer first):",
                            "scripts/bench_bert_train.sh", defaults, commands, show_env=["OPENBLAS_CORETYPE"])
 print("\n".join(lines))
 EOF

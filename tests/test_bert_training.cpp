@@ -149,6 +149,51 @@ TEST(BertTraining, StepsAreBitIdenticalAcrossThreadCountsAndDropoutIsSeeded) {
   EXPECT_NE(two, other_seed);  // dropout masks follow the seed
 }
 
+TEST(BertTraining, Bf16MixedPrecisionGradientsStayCloseToPyTorchsFp32Ones) {
+  // set_weight_format(BF16) after enable_grad: the encoder's Linear GEMMs
+  // (forward, input and weight gradients) round their operands to bf16, so
+  // each gradient moves off the fp32 one by bf16's rounding, and no further.
+  TrainingFixture f;
+  auto run = [&](int threads) {
+    ThreadPool::set_num_threads(threads);
+    auto model = f.model();
+    model.set_weight_format(kernels::GemmFormat::BF16);
+    const float loss = model.train_step(f.inputs(), f.labels.data<int32_t>(), 1.0f, kNoDropout);
+    return std::make_pair(loss, model);
+  };
+  auto [loss, model] = run(2);
+  auto [loss_one_thread, model_one_thread] = run(1);
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+  EXPECT_NEAR(loss, f.ref.get("loss").to_vector()[0], 1e-2);
+  EXPECT_EQ(loss, loss_one_thread);
+  double worst = 0, least = 1;
+  nn::ParameterList params = model.parameters(), params_one_thread = model_one_thread.parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const nn::Parameter* p = params[i];
+    EXPECT_EQ(p->grad.to_vector(), params_one_thread[i]->grad.to_vector()) << p->name;
+    if (p->name.ends_with("attention.self.key.bias")) continue;  // rounding noise (see expect_matches)
+    const std::vector<float> got =
+        p->name == kWord ? f.word_rows_of(p->grad) : p->grad.to_vector();
+    const std::vector<float> want =
+        f.ref.get(std::string(p->name == kWord ? "grad.rows." : "grad.") + p->name).to_vector();
+    double diff = 0, norm = 0;
+    for (size_t j = 0; j < got.size(); ++j) {
+      diff += (double(got[j]) - want[j]) * (double(got[j]) - want[j]);
+      norm += double(want[j]) * want[j];
+    }
+    const double rel = std::sqrt(diff / std::max(norm, 1e-30));
+    worst = std::max(worst, rel);
+    if (p->name.find("encoder") != std::string::npos) least = std::min(least, rel);
+    EXPECT_LT(rel, 3e-2) << p->name;
+  }
+  // The bf16 products took effect in every encoder gradient: fp32 ones match PyTorch to ~1e-6.
+  EXPECT_GT(least, 1e-4);
+  std::printf("bf16 gradients vs PyTorch fp32: relative L2 error %.2e .. %.2e\n", least, worst);
+
+  auto frozen = f.model();
+  EXPECT_THROW(frozen.set_weight_format(kernels::GemmFormat::INT8), Error);
+}
+
 TEST(BertTraining, GradientWithDropoutIsTheDerivativeOfTheDroppedLoss) {
   // With its seed fixed, a dropout step is a deterministic function of the
   // parameters; its gradient g must give the central difference along g:

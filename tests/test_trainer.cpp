@@ -103,8 +103,11 @@ TEST(TrainerMetrics, AccuracyMacroF1AndConfusion) {
   EXPECT_EQ(m.confusion, (std::vector<std::vector<int64_t>>{{2, 1, 0}, {1, 1, 0}, {0, 0, 0}}));
 }
 
-TEST(Trainer, AFewStepsLowerTheTrainingLoss) {
-  TinyRun run(16);
+namespace {
+// 60 steps over the whole of a 16-row set into run.scratch / "out": the mean
+// loss of the last five steps is under half that of the first five (dropout
+// makes single steps noisy).
+void expect_loss_halves(TinyRun& run) {
   run.options.batch_size = 16;  // the whole set every step, so losses compare
   run.options.grad_accum = 1;
   run.options.epochs = 60;
@@ -115,16 +118,38 @@ TEST(Trainer, AFewStepsLowerTheTrainingLoss) {
   auto trainer = run.trainer("out", {[&](const train::StepReport& r) { losses.push_back(r.loss); }, nullptr});
   trainer->train();
   ASSERT_EQ(losses.size(), 60u);
-  // Dropout makes single steps noisy: compare the first and last five.
   const double first = std::accumulate(losses.begin(), losses.begin() + 5, 0.0) / 5;
   const double last = std::accumulate(losses.end() - 5, losses.end(), 0.0) / 5;
   EXPECT_LT(last, 0.5 * first) << ::testing::PrintToString(losses);
+}
+}  // namespace
+
+TEST(Trainer, AFewStepsLowerTheTrainingLoss) {
+  TinyRun run(16);
+  expect_loss_halves(run);
   // The checkpoint is a loadable Hugging Face directory with the tokenizer.
   for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "metrics.jsonl",
                         "training_state/state.safetensors"})
     EXPECT_TRUE(std::filesystem::exists(run.scratch / "out" / f)) << f;
   EXPECT_EQ(io::Checkpoint::open(run.scratch / "out").metadata().at("format"), "pt");
   EXPECT_TRUE(temporaries_in(run.scratch / "out").empty());
+}
+
+TEST(Trainer, MixedPrecisionBf16LearnsAndResumesOnlyAsBf16) {
+  TinyRun run(16);
+  run.options.compute_format = kernels::GemmFormat::BF16;
+  expect_loss_halves(run);
+  // The weights it saved are fp32, as transformers' Trainer saves after bf16=True.
+  EXPECT_EQ(io::Checkpoint::open(run.scratch / "out").get("bert.pooler.dense.weight").dtype(), DType::F32);
+  run.options.compute_format = kernels::GemmFormat::F32;
+  try {
+    run.trainer("out")->resume();
+    ADD_FAILURE() << "resumed a bf16 run in fp32";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dtype \"bf16\" then"), std::string::npos) << e.what();
+  }
+  run.options.compute_format = kernels::GemmFormat::INT8;
+  EXPECT_THROW(run.trainer("int8"), Error);
 }
 
 TEST(Trainer, ResumedRunEndsBitIdenticalToAnUninterruptedOne) {

@@ -3,17 +3,21 @@
 
   /usr/bin/python3 tools/torch_bert_train_bench.py --model DIR [--batch 32] [--seq 64]
       [--threads T] [--runs 10] [--warmup 2] [--dropout P]
-      [--config all|torch1-blasT|torchT-blas1]
+      [--config all|torch1-blasT|torchT-blas1] [--dtype fp32|bf16]
 
-Times full training steps of BertForSequenceClassification in fp32, the step
+Times full training steps of BertForSequenceClassification, the step
 `tformer bench --train` takes and transformers' Trainer takes (grad-accum 1):
 
   optimizer.zero_grad(set_to_none=True)
-  loss = cross_entropy(forward(params, ids, types, mask, dropout), labels)
+  loss = cross_entropy(forward(params, ids, types, mask, dropout), labels)   # under autocast with --dtype bf16
   loss.backward()
   torch.nn.utils.clip_grad_norm_(params, 1.0)
   optimizer.step()       # torch.optim.AdamW, lr 1e-4, weight decay 0.01 except
                          # on biases and LayerNorm weights (the Trainer's groups)
+
+--dtype fp32 (default) trains in fp32; --dtype bf16 runs the forward and the
+loss under torch.autocast("cpu", dtype=torch.bfloat16), the Trainer's bf16=True
+(mixed precision: the parameters, their gradients and AdamW stay fp32).
 
 The forward is tools/make_bert_training_fixture.py's (BertForSequenceClassification
 as transformers computes it, post-LN, exact GELU, written with torch.nn.functional
@@ -50,6 +54,9 @@ def parse_args(argv):
     p = common_parser(__doc__, batch=32, seq=64)
     p.add_argument("--dropout", type=float, default=None,
                    help="hidden and attention dropout (default: the config's two probabilities)")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+                   help="fp32 steps, or mixed-precision ones with the forward and loss under "
+                        "torch.autocast('cpu', dtype=torch.bfloat16)")
     a = parse_common(p, argv)
     if a.dropout is not None and not 0 <= a.dropout < 1:
         p.error("--dropout must be in [0, 1)")
@@ -112,7 +119,8 @@ def run_one(a, config):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(forward(params, cfg, ids, types, mask, dropout, attention_dropout), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
+            loss = F.cross_entropy(forward(params, cfg, ids, types, mask, dropout, attention_dropout), labels)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(plist, MAX_GRAD_NORM)
         optimizer.step()
@@ -134,7 +142,7 @@ def run_one(a, config):
         **openblas_info(),
         "median_ms": round(med, 3), "min_ms": round(min(times), 3),
         "seq_per_s": round(a.batch / med * 1e3, 3),
-        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": "fp32", "runs": a.runs,
+        "batch": a.batch, "seq": a.seq, "threads": a.threads, "dtype": a.dtype, "runs": a.runs,
         "warmup": a.warmup, "load_ms": round(load_ms, 1), "model": a.model,
         "params": sum(t.numel() for t in plist), "dropout": dropout, "attention_dropout": attention_dropout,
         "lr": LR, "weight_decay": WEIGHT_DECAY,
@@ -150,7 +158,7 @@ def main(argv):
         print(json.dumps(run_one(a, a.config)), flush=True)
         return
     from torch_bert_bench import run_thread_configs
-    run_thread_configs(__file__, a, [] if a.dropout is None else ["--dropout", repr(a.dropout)])
+    run_thread_configs(__file__, a, ["--dtype", a.dtype] + ([] if a.dropout is None else ["--dropout", repr(a.dropout)]))
 
 
 if __name__ == "__main__":

@@ -198,7 +198,7 @@ void register_bench(CLI::App& app) {
                 "one JSON object: median_ms, min_ms, load_ms, batch, seq, threads, dtype, runs, model, ...");
   cmd->callback([args] {
     TF_CHECK(args->train || args->dropout < 0, "--dropout applies only with --train");
-    TF_CHECK(!args->train || args->dtype.empty() || args->dtype == "fp32", "--train runs in fp32 only");
+    TF_CHECK(!args->train || args->dtype != "int8", "--train runs in fp32 or bf16 (int8 is inference only)");
     if (!args->gemm.empty()) bench::run_bench_gemm(*args);
     else if (args->train) bench::run_bench_train(*args);
     else run_bench(*args);

@@ -62,6 +62,8 @@ void run_bench_train(const BenchArgs& args) {
   const auto t_load = Clock::now();
   auto model = models::BertForSequenceClassification::from_pretrained(dir);
   model.enable_grad();
+  model.set_weight_format(parse_dtype(a.dtype));  // BF16: mixed precision, as `tformer train --dtype bf16`
+  const std::string dtype = a.dtype.empty() ? "fp32" : a.dtype;
   nn::ParameterList params = model.parameters();
   train::AdamW optimizer(params, train::AdamWOptions{.lr = kLr, .weight_decay = kWeightDecay});
   const double load_ms = ms_since(t_load);
@@ -122,7 +124,7 @@ void run_bench_train(const BenchArgs& args) {
                         {"min_ms", best},          {"seq_per_s", seq_per_s},
                         {"load_ms", load_ms},      {"batch", a.batch},
                         {"seq", a.seq},            {"threads", threads},
-                        {"dtype", "fp32"},         {"runs", a.runs},
+                        {"dtype", dtype},          {"runs", a.runs},
                         {"warmup", a.warmup},      {"model", dir.string()},
                         {"params", n_params},      {"dropout", dropout},
                         {"attention_dropout", attention_dropout},
@@ -139,8 +141,8 @@ void run_bench_train(const BenchArgs& args) {
                 static_cast<long long>(cfg.hidden_size), static_cast<long long>(cfg.num_attention_heads),
                 static_cast<long long>(cfg.intermediate_size), static_cast<double>(n_params) / 1e6);
     std::printf("load        %.1f ms (weights, gradients, optimiser)\n", load_ms);
-    std::printf("step        batch %lld x seq %lld, fp32, %d thread%s, %s kernels, GEMM by %s\n",
-                static_cast<long long>(a.batch), static_cast<long long>(a.seq), threads,
+    std::printf("step        batch %lld x seq %lld, %s, %d thread%s, %s kernels, GEMM by %s\n",
+                static_cast<long long>(a.batch), static_cast<long long>(a.seq), dtype.c_str(), threads,
                 threads == 1 ? "" : "s", isa.c_str(), kernels::gemm_backend().c_str());
     std::printf("            forward + backward (dropout %g, attention dropout %g) + clip to %g + AdamW (lr %g, "
                 "weight decay %g)\n",

@@ -19,6 +19,7 @@ namespace {
 struct TrainArgs {
   std::string model, config, tokenizer, train, eval, out;
   train::TrainerOptions options;
+  std::string dtype;
   bool skip_bad = false;
   bool resume = false;
   int threads = 0;
@@ -163,9 +164,14 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_flag("--skip-bad", args->skip_bad, "skip malformed data rows (and report how many) instead of failing");
   cmd->add_flag("--resume", args->resume, "continue the run saved in --out (same options and data)");
+  cmd->add_option("--dtype", args->dtype,
+                  "compute dtype of the encoder's Linear layers: fp32 (default) or bf16 (mixed precision: bf16 "
+                  "products, fp32 sums; weights, gradients and optimizer state stay fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   add_threads_option(*cmd, args->threads);
   cmd->callback([args] {
     TF_CHECK(!args->model.empty() || !args->config.empty(), "train: give --model DIR or --config FILE");
+    args->options.compute_format = parse_dtype(args->dtype);
     run_train(*args);
   });
 }

@@ -22,6 +22,7 @@ void linear_backward(const LinearBackwardArgs& a) {
     g.beta = a.accumulate_dx ? 1.0f : 0.0f;
     g.c = a.dx;
     g.ldc = a.dx_stride;
+    g.format = a.format;
     gemm(g);
   }
   if (a.dweight) {
@@ -37,6 +38,7 @@ void linear_backward(const LinearBackwardArgs& a) {
     g.beta = 1.0f;
     g.c = a.dweight;
     g.ldc = a.k;
+    g.format = a.format;
     gemm(g);
   }
   if (a.dbias) add_column_sums(a.dy, a.n, a.m, a.n, a.dbias);

@@ -9,6 +9,8 @@
 #pragma once
 #include <cstdint>
 
+#include "tformer/kernels/gemm.h"
+
 namespace tformer::kernels {
 
 struct LinearBackwardArgs {
@@ -27,6 +29,9 @@ struct LinearBackwardArgs {
   bool accumulate_dx = false;
   float* dweight = nullptr;  // [N, K]
   float* dbias = nullptr;    // [N]
+  // The GEMMs' products: F32, or BF16 for mixed-precision training (see
+  // GemmArgs::format); sums and gradients stay fp32.
+  GemmFormat format = GemmFormat::F32;
 };
 
 void linear_backward(const LinearBackwardArgs& args);

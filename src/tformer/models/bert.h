@@ -151,7 +151,9 @@ class BertModel {
   BertOutput forward(const BertInputs& in, bool cls_only = false) const;
   // The encoder layers' Linears compute in `format` (BF16: bf16 weights and
   // products with fp32 sums; the embeddings, pooler and classifier, under
-  // 1 % of the FLOPs, stay fp32). Inference only.
+  // 1 % of the FLOPs, stay fp32). After enable_grad, BF16 is mixed-precision
+  // training: the fp32 weights are rounded at each GEMM (nn::Linear); INT8
+  // is inference only.
   void set_weight_format(kernels::GemmFormat format);
   const BertConfig& config() const { return *cfg_; }
 

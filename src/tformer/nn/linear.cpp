@@ -1,7 +1,5 @@
 #include "tformer/nn/linear.h"
 
-#include "tformer/kernels/linear_backward.h"
-
 namespace tformer::nn {
 
 Linear Linear::load(const io::WeightView& vb, int64_t in_features, int64_t out_features,
@@ -19,8 +17,11 @@ void Linear::pack(kernels::GemmFormat format) {
 }
 
 void Linear::set_weight_format(kernels::GemmFormat format) {
-  TF_CHECK(!weight_.grad.defined(), "'" << weight_.name << "': weight formats are for inference, not training");
-  pack(format);
+  const bool training = weight_.grad.defined();
+  TF_CHECK(!training || format != kernels::GemmFormat::INT8,
+           "'" << weight_.name << "': int8 is for inference; training computes in fp32 or bf16");
+  format_ = format;
+  if (!training) pack(format);
 }
 
 Linear Linear::fuse_outputs(std::initializer_list<Linear*> parts) {
@@ -61,17 +62,12 @@ void Linear::forward(const float* x, int64_t rows, float* y,
   if (!packed_.empty())
     kernels::linear(x, rows, packed_, bias, y, activation);
   else
-    kernels::linear(x, rows, in_features(), weight_.value.data<float>(), bias, out_features(), y, activation);
+    kernels::linear(x, rows, in_features(), weight_.value.data<float>(), bias, out_features(), y, activation,
+                    format_);
 }
 
-void Linear::backward(const float* x, int64_t rows, const float* dy, float* dx) {
-  kernels::linear_backward(x, rows, in_features(), weight_.value.data<float>(), out_features(), dy, dx,
-                           weight_.grad.defined() ? weight_.grad.data<float>() : nullptr,
-                           bias_.grad.defined() ? bias_.grad.data<float>() : nullptr);
-}
-
-void Linear::backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy,
-                              float* dx, int64_t dx_stride) {
+kernels::LinearBackwardArgs Linear::backward_args(const float* x, int64_t x_stride, int64_t rows, const float* dy,
+                                                  float* dx, int64_t dx_stride) {
   kernels::LinearBackwardArgs a;
   a.m = rows;
   a.k = in_features();
@@ -82,13 +78,26 @@ void Linear::backward_strided(const float* x, int64_t x_stride, int64_t rows, co
   a.dy = dy;
   a.dx = dx;
   a.dx_stride = dx_stride;
-  a.accumulate_dx = true;
   a.dweight = weight_.grad.defined() ? weight_.grad.data<float>() : nullptr;
   a.dbias = bias_.grad.defined() ? bias_.grad.data<float>() : nullptr;
+  a.format = format_;
+  return a;
+}
+
+void Linear::backward(const float* x, int64_t rows, const float* dy, float* dx) {
+  kernels::linear_backward(backward_args(x, in_features(), rows, dy, dx, in_features()));
+}
+
+void Linear::backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy,
+                              float* dx, int64_t dx_stride) {
+  kernels::LinearBackwardArgs a = backward_args(x, x_stride, rows, dy, dx, dx_stride);
+  a.accumulate_dx = true;
   kernels::linear_backward(a);
 }
 
 void Linear::enable_grad() {
+  TF_CHECK(format_ != kernels::GemmFormat::INT8,
+           "'" << weight_.name << "': int8 weights are for inference; training computes in fp32 or bf16");
   packed_ = {};
   enable_parameter_grad(weight_);
   if (bias_.value.defined()) enable_parameter_grad(bias_);

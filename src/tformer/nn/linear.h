@@ -12,6 +12,7 @@
 #include "tformer/core/tensor.h"
 #include "tformer/io/weight_source.h"
 #include "tformer/kernels/gemm.h"
+#include "tformer/kernels/linear_backward.h"
 #include "tformer/nn/parameter.h"
 
 namespace tformer::nn {
@@ -40,8 +41,11 @@ class Linear {
   void backward_strided(const float* x, int64_t x_stride, int64_t rows, const float* dy, float* dx,
                         int64_t dx_stride);
 
-  // Repacks the weight for the GEMM in `format` (BF16: bf16 weights, see
-  // kernels/gemm.h). Inference only: training keeps fp32 weights unpacked.
+  // The GEMMs compute in `format` (kernels/gemm.h). For inference the weight
+  // is repacked in it (BF16: bf16 weights; INT8: s8 weights per channel).
+  // In training (after enable_grad) the fp32 weight stays the one that
+  // learns, and BF16 rounds it and the activations at each forward and
+  // backward GEMM, as PyTorch's autocast does; INT8 is inference only.
   void set_weight_format(kernels::GemmFormat format);
   // Allocates zeroed gradients (training).
   void enable_grad();
@@ -57,9 +61,12 @@ class Linear {
 
  private:
   void pack(kernels::GemmFormat format = kernels::GemmFormat::F32);
+  kernels::LinearBackwardArgs backward_args(const float* x, int64_t x_stride, int64_t rows, const float* dy,
+                                            float* dx, int64_t dx_stride);
 
   Parameter weight_, bias_;
   kernels::PackedB packed_;  // empty while training
+  kernels::GemmFormat format_ = kernels::GemmFormat::F32;
 };
 
 }  // namespace tformer::nn

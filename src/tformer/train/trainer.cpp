@@ -69,15 +69,19 @@ std::string metrics_lines_through(const std::filesystem::path& file, int64_t ste
 }  // namespace
 
 nlohmann::json TrainerOptions::identity() const {
-  return {{"epochs", epochs},
-          {"lr", lr},
-          {"batch_size", batch_size},
-          {"max_length", max_length},
-          {"warmup_ratio", warmup_ratio},
-          {"weight_decay", weight_decay},
-          {"grad_accum", grad_accum},
-          {"max_grad_norm", max_grad_norm},
-          {"seed", seed}};
+  nlohmann::json id = {{"epochs", epochs},
+                       {"lr", lr},
+                       {"batch_size", batch_size},
+                       {"max_length", max_length},
+                       {"warmup_ratio", warmup_ratio},
+                       {"weight_decay", weight_decay},
+                       {"grad_accum", grad_accum},
+                       {"max_grad_norm", max_grad_norm},
+                       {"seed", seed}};
+  // bf16 shapes the weights too; fp32 adds no field, so states written before
+  // the option existed still resume.
+  if (compute_format != kernels::GemmFormat::F32) id["dtype"] = "bf16";
+  return id;
 }
 
 std::filesystem::path Trainer::state_file(const std::filesystem::path& out_dir) {
@@ -98,6 +102,8 @@ Trainer::Trainer(FineTuningModel start, const Dataset& train, const std::optiona
   TF_CHECK(options_.grad_accum >= 1, "gradient accumulation must be at least 1 micro-batch");
   TF_CHECK(options_.lr >= 0 && std::isfinite(options_.lr), "learning rate must be a finite number ≥ 0");
   TF_CHECK(options_.max_grad_norm >= 0, "max gradient norm must be ≥ 0 (0 disables clipping)");
+  TF_CHECK(options_.compute_format != kernels::GemmFormat::INT8, "training computes in fp32 or bf16, not int8");
+  start_.model.set_weight_format(options_.compute_format);
   TF_CHECK(options_.eval_every >= 0 && options_.save_every >= 0 && options_.log_every >= 0,
            "eval/save/log intervals must be ≥ 0");
   TF_CHECK(options_.max_length >= 2 && options_.max_length <= static_cast<size_t>(cfg.max_position_embeddings),

@@ -20,6 +20,9 @@
 //   bit-identical to an uninterrupted one (and so, since every kernel is
 //   thread-count independent, whatever the thread count).
 // - One JSON object per log line is appended to out_dir/metrics.jsonl.
+// - compute_format BF16 (tformer train --dtype bf16) is mixed precision: the
+//   encoder's Linear GEMMs round their operands to bf16 and sum in fp32;
+//   weights, gradients, AdamW's moments and the checkpoints stay fp32.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -31,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tformer/kernels/gemm.h"
 #include "tformer/train/adamw.h"
 #include "tformer/train/batching.h"
 #include "tformer/train/dataset.h"
@@ -54,6 +58,10 @@ struct TrainerOptions {
   int64_t eval_every = 0;  // optimizer steps between evaluations; 0: each epoch's end
   int64_t save_every = 0;  // optimizer steps between extra checkpoints; 0: none
   int64_t log_every = 10;  // optimizer steps between metrics lines
+  // The encoder's Linear GEMMs: F32, or BF16 for mixed precision (bf16
+  // products with fp32 sums; weights, gradients and AdamW stay fp32), as
+  // transformers' Trainer does with bf16=True. INT8 is inference only.
+  kernels::GemmFormat compute_format = kernels::GemmFormat::F32;
   // The options that shape the weights (all but the eval/save/log cadence):
   // what a resume must match.
   nlohmann::json identity() const;
