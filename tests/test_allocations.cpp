@@ -89,3 +89,25 @@ TEST(Allocations, RepeatedForwardsAllocateNothing) {
   }
   ThreadPool::set_num_threads(ThreadPool::default_num_threads());
 }
+
+TEST(Allocations, RepeatedTrainingStepsAllocateNothingInFp32OrBf16) {
+#if !TFORMER_COUNTS_ALLOCATIONS
+  GTEST_SKIP() << "AddressSanitizer owns operator new";
+#endif
+  auto model = models::BertForSequenceClassification::from_pretrained(tformer::testing::fixtures_dir() / "bert-small");
+  model.enable_grad();
+  const int64_t batch = 4, seq = 19;
+  std::vector<int32_t> ids(batch * seq), types(batch * seq, 0), mask(batch * seq, 1), labels = {0, 1, 1, 0};
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(1000 + 41 * i % 5000);
+  const models::BertInputs in{batch, seq, ids.data(), types.data(), mask.data()};
+  const models::BertTrainingOptions dropout{.hidden_dropout = 0.1f, .attention_dropout = 0.1f, .seed = 3};
+  for (auto format : {kernels::GemmFormat::F32, kernels::GemmFormat::BF16}) {
+    model.set_weight_format(format);
+    model.train_step(in, labels.data(), 1.0f, dropout);  // the first step sizes the buffers
+    EXPECT_EQ(allocations_during([&] {
+                for (int i = 0; i < 2; ++i) model.train_step(in, labels.data(), 1.0f, dropout);
+              }),
+              0)
+        << (format == kernels::GemmFormat::BF16 ? "bf16" : "fp32");
+  }
+}

@@ -47,9 +47,8 @@ void attention(const AttentionShape& s, const HeadsView& q, const HeadsView& k, 
   // Heads go to threads as they come free: the host slows one vCPU at a
   // time, and a static split would wait for it (BERT-base at 2 threads,
   // interleaved in-process: median forward -3..14 %).
-  parallel_for_dynamic(s.batch * s.heads, [&](int64_t p) {
-    attend_head(s, q, k, v, out, scale, mask, p, detail::thread_scratch(s.q_len * s.kv_len));
-  });
+  parallel_for_dynamic(s.batch * s.heads, [&] { return detail::head_scratch(s.q_len * s.kv_len); },
+                       [&](int64_t p, float* scores) { attend_head(s, q, k, v, out, scale, mask, p, scores); });
 }
 
 void attention_train(const AttentionShape& s, const HeadsView& q, const HeadsView& k,

@@ -40,8 +40,8 @@ void attention_backward(const AttentionShape& s, const HeadsView& q, const Heads
                         const HeadsView& dq, const HeadsView& dk, const HeadsView& dv, float scale,
                         const AttentionMask& mask) {
   const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
-  parallel_for_dynamic(s.batch * s.heads, [&](int64_t p) {  // heads as threads come free, as attention()'s
-    float* ds = detail::thread_scratch(sq * sk);
+  // Heads as threads come free, as attention()'s.
+  parallel_for_dynamic(s.batch * s.heads, [&] { return detail::head_scratch(sq * sk); }, [&](int64_t p, float* ds) {
     const int64_t b = p / s.heads, h = p % s.heads;
     const float* ph = probs + p * sq * sk;
     const float* pdh = dropped_probs + p * sq * sk;

@@ -51,10 +51,13 @@ inline void head_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
   gemm_serial(g);
 }
 
-// A per-thread buffer of at least n floats that only grows.
-inline float* thread_scratch(int64_t n) {
+// A per-thread buffer of at least n floats that only grows, for one head's
+// scores, with the thread's scratch for the heads' GEMMs (gemm_serial)
+// sized too: called once per job by each thread that takes heads.
+inline float* head_scratch(int64_t n) {
   thread_local std::vector<float> buffer;
   if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(n);
+  reserve_gemm_scratch();
   return buffer.data();
 }
 

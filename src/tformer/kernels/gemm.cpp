@@ -389,17 +389,28 @@ struct ABuffers {
   std::vector<int32_t> row_zero = std::vector<int32_t>(kMc);
 };
 
+// gemm_range's buffers on the calling thread: a block of A and, for an
+// unpacked B, a block of B.
+struct RangeBuffers {
+  ABuffers a;
+  std::vector<uint32_t> b;
+};
+RangeBuffers& range_buffers() {
+  thread_local RangeBuffers buffers;
+  return buffers;
+}
+
 // C[m0 : m1, n0 : n1] of the GEMM on the calling thread, which packs its
 // own A; n0 is a multiple of the kernel's NR. With `packed`, op(B) comes
 // from it instead of g.b.
 void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed, int64_t m0, int64_t m1,
                 int64_t n0, int64_t n1) {
-  thread_local ABuffers a_buffers;
-  thread_local std::vector<uint32_t> b_buffer;
+  RangeBuffers& buffers = range_buffers();
+  ABuffers& a_buffers = buffers.a;
   const int nr = uk.nr;
   const Blocking bl = blocking_of(g, uk, packed);
   uint32_t* a_block = aligned_scratch(a_buffers.words, kMc * packed_steps(uk, bl.kc));
-  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(b_buffer, packed_steps(uk, bl.kc) * kNc);
+  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(buffers.b, packed_steps(uk, bl.kc) * kNc);
   const PackedA a{bl.a_in_place ? nullptr : a_block, a_buffers.row_scale.data(), a_buffers.row_zero.data()};
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
   const int64_t nc_block = packed ? n1 - n0 : kNc;
@@ -493,7 +504,7 @@ void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pa
   if (threads == 1) {  // gemm_serial: on the calling thread only
     for (int64_t u = 0; u < blocks; ++u) block(u);
   } else {
-    parallel_for_dynamic(blocks, block);
+    parallel_for_dynamic(blocks, [] { return (reserve_gemm_scratch(), 0); }, [&](int64_t u, int) { block(u); });
   }
 }
 
@@ -715,6 +726,14 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
 
 const uint32_t* PackedB::panel(int64_t p, int64_t k) const {
   return data_.data<uint32_t>() + p * words_per_panel_ + k / k_per_word_ * nr_;
+}
+
+void reserve_gemm_scratch() {
+  const GemmMicroKernel& uk = micro_kernel(active_isa());
+  const int64_t steps = packed_steps(uk, uk.kc > 0 ? uk.kc : kKc);
+  RangeBuffers& buffers = range_buffers();
+  aligned_scratch(buffers.a.words, kMc * steps);
+  aligned_scratch(buffers.b, steps * kNc);
 }
 
 void gemm(const GemmArgs& g) { run_gemm(g, active_isa(), nullptr, true); }

@@ -97,6 +97,11 @@ class PackedB {
 
 void gemm(const GemmArgs& args);
 void gemm_serial(const GemmArgs& args);
+// Sizes the calling thread's scratch for fp32 GEMMs with the active ISA
+// (each thread keeps its own, grown on first use). Work handed out to
+// whichever thread comes free calls it on every thread that takes part, so
+// that a thread's first share of some later call does not allocate.
+void reserve_gemm_scratch();
 // With op(B) already packed: args.b, ldb, trans_b, n and k are taken from `b`.
 void gemm(const GemmArgs& args, const PackedB& b);
 // The same with a given ISA's micro-kernel (tests and benchmarks compare them).
