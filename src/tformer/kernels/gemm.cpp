@@ -87,9 +87,8 @@ uint32_t f32_bits(float v) {
   return u;
 }
 
-// One packed word from the values of k and k + 1 (the second absent past K).
-uint32_t pack_word(GemmFormat format, float v0, float v1) {
-  if (format == GemmFormat::F32) return f32_bits(v0);
+// The bf16 word of the values of k and k + 1 (the second 0 past K).
+uint32_t bf16_pair(float v0, float v1) {
   return uint32_t(f32_to_bf16(v0)) | uint32_t(f32_to_bf16(v1)) << 16;  // k in the low half
 }
 
@@ -104,6 +103,29 @@ int64_t packed_steps(const GemmMicroKernel& uk, int64_t kc) {
 TF_MULTIVERSION(void, convert_row_bf16, (const float* src, int64_t n, float alpha, uint16_t* dst), {
   for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(alpha * src[i]);
 })
+
+// dst[i] = the bf16 word of a pair of k, bf16(alpha · lo[i]) in the low half
+// and bf16(alpha · hi[i]) in the high one (hi null: past K, zero).
+TF_MULTIVERSION(void, pair_words, (const float* lo, const float* hi, int64_t n, float alpha, uint32_t* dst), {
+  if (hi)
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = uint32_t(f32_to_bf16(alpha * lo[i])) | uint32_t(f32_to_bf16(alpha * hi[i])) << 16;
+  else
+    for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(alpha * lo[i]);
+})
+
+// dst[j · dst_stride + i] = src[i · src_stride + j] for i < rows, j < cols:
+// bf16 words made in one order (along the source's contiguous runs) and
+// stored in the packed layout's.
+void transpose_words(const uint32_t* src, int64_t rows, int64_t cols, int64_t src_stride, uint32_t* dst,
+                     int64_t dst_stride) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) dst[j * dst_stride + i] = src[i * src_stride + j];
+}
+
+// Words are made and transposed this many steps at a time.
+constexpr int64_t kStepChunk = 16;
+constexpr int kMaxTile = 32;  // the largest MR or NR that the bf16 kernels use
 
 // Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
 // at dst + p·mr·steps holds `steps` words for each of mr rows, as [step][row]
@@ -128,8 +150,8 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
           TF_SELECT(convert_row_bf16, active_isa())(src, kc, g.alpha, reinterpret_cast<uint16_t*>(dr));
         } else {
           for (int64_t s = 0; s < kc / 2; ++s)
-            dr[s * step_stride] = pack_word(format, g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
-          if (kc % 2) dr[(kc / 2) * step_stride] = pack_word(format, g.alpha * src[kc - 1], 0.0f);
+            dr[s * step_stride] = bf16_pair(g.alpha * src[2 * s], g.alpha * src[2 * s + 1]);
+          if (kc % 2) dr[(kc / 2) * step_stride] = bf16_pair(g.alpha * src[kc - 1], 0.0f);
         }
       }
       continue;
@@ -148,15 +170,20 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
       continue;
     }
     // bf16 pairs from A stored [K, M] (dW = dyᵀ·x in mixed-precision
-    // training): each k reads `rows` consecutive floats. Steps past kc
-    // stay as the memset above left them.
-    for (int64_t s = 0; s * kpw < kc; ++s) {
-      const int64_t k0 = pc + s * kpw;
-      const float* src0 = g.a + k0 * g.lda + ic + p0;
-      const float* src1 = s * kpw + 1 < kc ? src0 + g.lda : nullptr;
-      for (int64_t r = 0; r < rows; ++r)
-        d[s * step_stride + r * row_stride] =
-            pack_word(format, g.alpha * src0[r], src1 ? g.alpha * src1[r] : 0.0f);
+    // training): a pair of k gives the words of `rows` rows in order, which
+    // kernels that want rows contiguous get through a transpose. Steps past
+    // kc stay as the memset above left them.
+    TF_CHECK(kpw == 2 && mr <= kMaxTile, "pack_a: a transposed A packs as fp32 or bf16 pairs");
+    alignas(64) uint32_t chunk[kStepChunk * kMaxTile];
+    const int64_t data_steps = (kc + 1) / 2;
+    for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
+      const int64_t n_steps = std::min(kStepChunk, data_steps - s0);
+      for (int64_t s = s0; s < s0 + n_steps; ++s) {
+        const float* lo = g.a + (pc + 2 * s) * g.lda + ic + p0;
+        TF_SELECT(pair_words, active_isa())(lo, 2 * s + 1 < kc ? lo + g.lda : nullptr, rows, g.alpha,
+                                            row_stride == 1 ? d + s * step_stride : chunk + (s - s0) * rows);
+      }
+      if (row_stride != 1) transpose_words(chunk, n_steps, rows, rows, d + s0, row_stride);
     }
   }
 }
@@ -254,22 +281,26 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const 
       }
       continue;
     }
-    // The rest (bf16 pairs, or steps padded past kc): word s of a column
-    // holds k = s·kpw (and the next k for bf16), the words past kc zero.
-    const int64_t data_steps = (kc + kpw - 1) / kpw;
-    for (int64_t s = 0; s < data_steps; ++s) {
-      const int64_t k0 = pc + s * kpw;
-      const bool second = kpw == 2 && s * kpw + 1 < kc;
-      uint32_t* ds = d + s * nr;
-      if (trans_b) {  // B stored [N, K]: a column's pair lies side by side
+    // bf16 pairs (fp32 panels have steps == kc, above): word s of a column
+    // holds k = 2s and 2s + 1, the words past kc zero.
+    TF_CHECK(kpw == 2 && nr <= kMaxTile, "pack_b: B packs as fp32 or bf16 pairs");
+    const int64_t data_steps = (kc + 1) / 2;
+    if (trans_b) {  // B stored [N, K]: a column's run of k, as bf16, is its words in order; transposed
+      alignas(64) uint32_t chunk[kMaxTile * kStepChunk];
+      for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
+        const int64_t n_steps = std::min(kStepChunk, data_steps - s0), values = std::min(2 * n_steps, kc - 2 * s0);
         for (int64_t c = 0; c < cols; ++c) {
-          const float* src = b + (jc + p0 + c) * ldb + k0;
-          ds[c] = pack_word(format, src[0], second ? src[1] : 0.0f);
+          auto* half_words = reinterpret_cast<uint16_t*>(chunk + c * kStepChunk);
+          TF_SELECT(convert_row_bf16, active_isa())(b + (jc + p0 + c) * ldb + pc + 2 * s0, values, 1.0f,
+                                                    half_words);
+          if (values % 2) half_words[values] = 0;  // the last pair's absent second k
         }
-      } else {  // B stored [K, N]: the pair from two rows, each read in order
-        const float* row0 = b + k0 * ldb + jc + p0;
-        const float* row1 = second ? row0 + ldb : row0;
-        for (int64_t c = 0; c < cols; ++c) ds[c] = pack_word(format, row0[c], second ? row1[c] : 0.0f);
+        transpose_words(chunk, cols, n_steps, kStepChunk, d + s0 * nr, nr);
+      }
+    } else {  // B stored [K, N]: the pair from two rows, each read in order
+      for (int64_t s = 0; s < data_steps; ++s) {
+        const float* lo = b + (pc + 2 * s) * ldb + jc + p0;
+        TF_SELECT(pair_words, active_isa())(lo, 2 * s + 1 < kc ? lo + ldb : nullptr, cols, 1.0f, d + s * nr);
       }
     }
     if (cols == nr) std::memset(d + data_steps * nr, 0, sizeof(uint32_t) * (steps - data_steps) * nr);
