@@ -125,7 +125,40 @@ void transpose_words(const uint32_t* src, int64_t rows, int64_t cols, int64_t sr
 
 // Words are made and transposed this many steps at a time.
 constexpr int64_t kStepChunk = 16;
-constexpr int kMaxTile = 32;  // the largest MR or NR that the bf16 kernels use
+constexpr int kMaxTile = 32;  // the largest NR that the bf16 kernels use
+
+// pack_a for bf16 pairs from A stored [K, M] (dW = dyᵀ·x in mixed-precision
+// training): a pair of A's rows, read along their length, gives the words
+// of all mc rows at one step, which then go to each panel (through a
+// transpose where the kernel wants rows contiguous), 16 steps at a time.
+// (Reading a panel's few rows at each k instead strode across pages.)
+void pack_a_transposed_bf16(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64_t mc, int64_t pc,
+                            int64_t kc, uint32_t* dst) {
+  TF_CHECK(uk.k_per_step == 2 && mc <= kMc, "pack_a: a transposed A packs as fp32 or bf16 pairs");
+  const int mr = uk.mr;
+  const int64_t steps = packed_steps(uk, kc), data_steps = (kc + 1) / 2;
+  const int64_t step_stride = uk.a_rows_contiguous ? 1 : mr, row_stride = uk.a_rows_contiguous ? steps : 1;
+  const int64_t panels = (mc + mr - 1) / mr;
+  if (mc % mr || steps > data_steps) std::memset(dst, 0, sizeof(uint32_t) * panels * mr * steps);
+  alignas(64) uint32_t chunk[kStepChunk * kMc];
+  for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
+    const int64_t n_steps = std::min(kStepChunk, data_steps - s0);
+    for (int64_t s = 0; s < n_steps; ++s) {
+      const float* lo = g.a + (pc + 2 * (s0 + s)) * g.lda + ic;
+      TF_SELECT(pair_words, active_isa())(lo, 2 * (s0 + s) + 1 < kc ? lo + g.lda : nullptr, mc, g.alpha,
+                                          chunk + s * mc);
+    }
+    for (int64_t p0 = 0; p0 < mc; p0 += mr) {
+      const int64_t rows = std::min<int64_t>(mr, mc - p0);
+      uint32_t* d = dst + p0 * steps;
+      if (row_stride == 1)
+        for (int64_t s = 0; s < n_steps; ++s)
+          std::memcpy(d + (s0 + s) * step_stride, chunk + s * mc + p0, sizeof(uint32_t) * rows);
+      else
+        transpose_words(chunk + p0, n_steps, rows, mc, d + s0, row_stride);
+    }
+  }
+}
 
 // Packs alpha · op(A)[ic : ic+mc, pc : pc+kc] as panels of mr rows: panel p
 // at dst + p·mr·steps holds `steps` words for each of mr rows, as [step][row]
@@ -133,6 +166,7 @@ constexpr int kMaxTile = 32;  // the largest MR or NR that the bf16 kernels use
 // steps past kc are zero.
 void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int64_t ic, int64_t mc, int64_t pc,
             int64_t kc, uint32_t* dst) {
+  if (g.trans_a && format != GemmFormat::F32) return pack_a_transposed_bf16(g, uk, ic, mc, pc, kc, dst);
   const int mr = uk.mr, kpw = uk.k_per_step;
   const int64_t steps = packed_steps(uk, kc);
   const int64_t step_stride = uk.a_rows_contiguous ? 1 : mr, row_stride = uk.a_rows_contiguous ? steps : 1;
@@ -156,34 +190,16 @@ void pack_a(const GemmArgs& g, GemmFormat format, const GemmMicroKernel& uk, int
       }
       continue;
     }
-    if (format == GemmFormat::F32) {  // A stored [K, M]: each k reads `rows` consecutive floats
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = g.a + (pc + k) * g.lda + ic + p0;
-        if (g.alpha == 1.0f && row_stride == 1) {  // a step's words are the rows' values in order
-          // (a loop, not memcpy: `rows` floats are too few to repay a call)
-          uint32_t* dk = d + k * step_stride;
-          for (int64_t r = 0; r < rows; ++r) dk[r] = f32_bits(src[r]);
-          continue;
-        }
-        for (int64_t r = 0; r < rows; ++r) d[k * step_stride + r * row_stride] = f32_bits(g.alpha * src[r]);
+    // A stored [K, M], fp32 (bf16 pairs went to pack_a_transposed_bf16): each k reads `rows` consecutive floats.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = g.a + (pc + k) * g.lda + ic + p0;
+      if (g.alpha == 1.0f && row_stride == 1) {  // a step's words are the rows' values in order
+        // (a loop, not memcpy: `rows` floats are too few to repay a call)
+        uint32_t* dk = d + k * step_stride;
+        for (int64_t r = 0; r < rows; ++r) dk[r] = f32_bits(src[r]);
+        continue;
       }
-      continue;
-    }
-    // bf16 pairs from A stored [K, M] (dW = dyᵀ·x in mixed-precision
-    // training): a pair of k gives the words of `rows` rows in order, which
-    // kernels that want rows contiguous get through a transpose. Steps past
-    // kc stay as the memset above left them.
-    TF_CHECK(kpw == 2 && mr <= kMaxTile, "pack_a: a transposed A packs as fp32 or bf16 pairs");
-    alignas(64) uint32_t chunk[kStepChunk * kMaxTile];
-    const int64_t data_steps = (kc + 1) / 2;
-    for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
-      const int64_t n_steps = std::min(kStepChunk, data_steps - s0);
-      for (int64_t s = s0; s < s0 + n_steps; ++s) {
-        const float* lo = g.a + (pc + 2 * s) * g.lda + ic + p0;
-        TF_SELECT(pair_words, active_isa())(lo, 2 * s + 1 < kc ? lo + g.lda : nullptr, rows, g.alpha,
-                                            row_stride == 1 ? d + s * step_stride : chunk + (s - s0) * rows);
-      }
-      if (row_stride != 1) transpose_words(chunk, n_steps, rows, rows, d + s0, row_stride);
+      for (int64_t r = 0; r < rows; ++r) d[k * step_stride + r * row_stride] = f32_bits(g.alpha * src[r]);
     }
   }
 }
@@ -252,11 +268,36 @@ void pack_a_int8(const GemmArgs& g, const GemmMicroKernel& uk, int64_t ic, int64
   }
 }
 
+// pack_b for bf16 pairs from B stored [K, N] (dx = dy·W in mixed-precision
+// training): step s of every panel comes from one pair of B's rows, read
+// along their length. (Filling one panel at a time instead read 128 bytes
+// of each row in turn, striding across pages.)
+void pack_b_bf16_rows(const float* b, int64_t ldb, const GemmMicroKernel& uk, int64_t steps, int64_t pc, int64_t kc,
+                      int64_t jc, int64_t nc, int64_t panel_stride, uint32_t* dst) {
+  const int nr = uk.nr;
+  const int64_t data_steps = (kc + 1) / 2;
+  for (int64_t p0 = 0; p0 < nc; p0 += nr) {  // zeros: a partial panel's missing columns, the steps past kc
+    uint32_t* d = dst + (p0 / nr) * panel_stride;
+    if (nc - p0 < nr)
+      std::memset(d, 0, sizeof(uint32_t) * steps * nr);
+    else
+      std::memset(d + data_steps * nr, 0, sizeof(uint32_t) * (steps - data_steps) * nr);
+  }
+  for (int64_t s = 0; s < data_steps; ++s) {
+    const float* lo = b + (pc + 2 * s) * ldb + jc;
+    const float* hi = 2 * s + 1 < kc ? lo + ldb : nullptr;
+    for (int64_t p0 = 0; p0 < nc; p0 += nr)
+      TF_SELECT(pair_words, active_isa())(lo + p0, hi ? hi + p0 : nullptr, std::min<int64_t>(nr, nc - p0), 1.0f,
+                                          dst + (p0 / nr) * panel_stride + s * nr);
+  }
+}
+
 // Packs op(B)[pc : pc+kc, jc : jc+nc] as panels of nr columns: panel p at
 // dst + p·panel_stride holds `steps` words for each of nr columns, columns
 // past nc zero.
 void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const GemmMicroKernel& uk, int64_t steps,
             int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel_stride, uint32_t* dst) {
+  if (format != GemmFormat::F32 && !trans_b) return pack_b_bf16_rows(b, ldb, uk, steps, pc, kc, jc, nc, panel_stride, dst);
   const int kpw = uk.k_per_step, nr = uk.nr;
   for (int64_t p0 = 0; p0 < nc; p0 += nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - p0);
@@ -281,27 +322,21 @@ void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const 
       }
       continue;
     }
-    // bf16 pairs (fp32 panels have steps == kc, above): word s of a column
-    // holds k = 2s and 2s + 1, the words past kc zero.
-    TF_CHECK(kpw == 2 && nr <= kMaxTile, "pack_b: B packs as fp32 or bf16 pairs");
+    // bf16 pairs from B stored [N, K] (fp32 panels have steps == kc, above;
+    // B stored [K, N] went to pack_b_bf16_rows): a column's run of k, as
+    // bf16, is its words in order, transposed into the panel 16 steps at a
+    // time; the words past kc zero.
+    TF_CHECK(kpw == 2 && trans_b && nr <= kMaxTile, "pack_b: B packs as fp32 or bf16 pairs");
     const int64_t data_steps = (kc + 1) / 2;
-    if (trans_b) {  // B stored [N, K]: a column's run of k, as bf16, is its words in order; transposed
-      alignas(64) uint32_t chunk[kMaxTile * kStepChunk];
-      for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
-        const int64_t n_steps = std::min(kStepChunk, data_steps - s0), values = std::min(2 * n_steps, kc - 2 * s0);
-        for (int64_t c = 0; c < cols; ++c) {
-          auto* half_words = reinterpret_cast<uint16_t*>(chunk + c * kStepChunk);
-          TF_SELECT(convert_row_bf16, active_isa())(b + (jc + p0 + c) * ldb + pc + 2 * s0, values, 1.0f,
-                                                    half_words);
-          if (values % 2) half_words[values] = 0;  // the last pair's absent second k
-        }
-        transpose_words(chunk, cols, n_steps, kStepChunk, d + s0 * nr, nr);
+    alignas(64) uint32_t chunk[kMaxTile * kStepChunk];
+    for (int64_t s0 = 0; s0 < data_steps; s0 += kStepChunk) {
+      const int64_t n_steps = std::min(kStepChunk, data_steps - s0), values = std::min(2 * n_steps, kc - 2 * s0);
+      for (int64_t c = 0; c < cols; ++c) {
+        auto* half_words = reinterpret_cast<uint16_t*>(chunk + c * kStepChunk);
+        TF_SELECT(convert_row_bf16, active_isa())(b + (jc + p0 + c) * ldb + pc + 2 * s0, values, 1.0f, half_words);
+        if (values % 2) half_words[values] = 0;  // the last pair's absent second k
       }
-    } else {  // B stored [K, N]: the pair from two rows, each read in order
-      for (int64_t s = 0; s < data_steps; ++s) {
-        const float* lo = b + (pc + 2 * s) * ldb + jc + p0;
-        TF_SELECT(pair_words, active_isa())(lo, 2 * s + 1 < kc ? lo + ldb : nullptr, cols, 1.0f, d + s * nr);
-      }
+      transpose_words(chunk, cols, n_steps, kStepChunk, d + s0 * nr, nr);
     }
     if (cols == nr) std::memset(d + data_steps * nr, 0, sizeof(uint32_t) * (steps - data_steps) * nr);
   }
