@@ -705,10 +705,11 @@ float quantize_column(const float* b, int64_t ldb, bool trans_b, int64_t k, int6
 // op(B) as the values the kernels would see in `format`, as a dense [K, N]
 // for CPUs without that format's kernel: bf16-rounded, or int8-quantised
 // and scaled back.
-std::vector<float> emulated_values(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
-                                   GemmFormat format) {
-  std::vector<float> out(k * n);
-  std::vector<int8_t> column(k);
+// Into `out`, reused: mixed-precision training repacks at every GEMM.
+void emulated_values(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, GemmFormat format,
+                     std::vector<float>& out) {
+  out.resize(k * n);
+  std::vector<int8_t> column(format == GemmFormat::INT8 ? k : 0);
   for (int64_t j = 0; j < n; ++j) {
     const float scale = format == GemmFormat::INT8 ? quantize_column(b, ldb, trans_b, k, j, column.data()) : 0.0f;
     for (int64_t kk = 0; kk < k; ++kk) {
@@ -716,7 +717,6 @@ std::vector<float> emulated_values(const float* b, int64_t ldb, bool trans_b, in
       out[kk * n + j] = format == GemmFormat::INT8 ? scale * column[kk] : bf16_to_f32(f32_to_bf16(v));
     }
   }
-  return out;
 }
 }  // namespace
 
@@ -772,9 +772,9 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
       quantize_columns(0, n);
     return;
   }
-  std::vector<float> values;
+  thread_local std::vector<float> values;
   if (emulated) {
-    values = emulated_values(b, ldb, trans_b, k, n, format);
+    emulated_values(b, ldb, trans_b, k, n, format, values);
     b = values.data();
     ldb = n;
     trans_b = false;
