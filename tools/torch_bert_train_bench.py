@@ -158,7 +158,8 @@ def main(argv):
         print(json.dumps(run_one(a, a.config)), flush=True)
         return
     from torch_bert_bench import run_thread_configs
-    run_thread_configs(__file__, a, ["--dtype", a.dtype] + ([] if a.dropout is None else ["--dropout", repr(a.dropout)]))
+    dropout = [] if a.dropout is None else ["--dropout", repr(a.dropout)]
+    run_thread_configs(__file__, a, ["--dtype", a.dtype] + dropout)
 
 
 if __name__ == "__main__":

@@ -297,7 +297,8 @@ void pack_b_bf16_rows(const float* b, int64_t ldb, const GemmMicroKernel& uk, in
 // past nc zero.
 void pack_b(const float* b, int64_t ldb, bool trans_b, GemmFormat format, const GemmMicroKernel& uk, int64_t steps,
             int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel_stride, uint32_t* dst) {
-  if (format != GemmFormat::F32 && !trans_b) return pack_b_bf16_rows(b, ldb, uk, steps, pc, kc, jc, nc, panel_stride, dst);
+  if (format != GemmFormat::F32 && !trans_b)
+    return pack_b_bf16_rows(b, ldb, uk, steps, pc, kc, jc, nc, panel_stride, dst);
   const int kpw = uk.k_per_step, nr = uk.nr;
   for (int64_t p0 = 0; p0 < nc; p0 += nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - p0);
