@@ -50,31 +50,30 @@ ANCHOR_BIN="$BUILD_DIR/anchors"
 mkdir -p "$ANCHOR_BIN"
 PEAK_CMD="$CXX -O2 -march=native -pthread $ANCHORS_DIR/peak.cpp -o $ANCHOR_BIN/peak"
 TRIAD_CMD="$CXX -O3 -march=native -pthread $ANCHORS_DIR/triad.cpp -o $ANCHOR_BIN/triad"
-# compile_anchor NAME COMMAND...: (re)builds $ANCHOR_BIN/NAME when its source is newer; a failure
-# (e.g. a CPU without AVX-512, which peak.cpp needs) leaves that anchor out.
+# compile_anchor NAME SOURCE COMMAND...: (re)builds $ANCHOR_BIN/NAME from SOURCE when the source is
+# newer; a failure (e.g. a CPU without AVX-512, which peak.cpp needs) leaves that anchor out.
 compile_anchor() {
-  local name=$1; shift
-  if [[ ! -f "$ANCHORS_DIR/$name.cpp" ]]; then
-    bench_log "no $ANCHORS_DIR/$name.cpp: its columns will say n/a"
+  local name=$1 source=$2; shift 2
+  if [[ ! -f "$source" ]]; then
+    bench_log "no $source: its columns will say n/a"
     rm -f "$ANCHOR_BIN/$name"
-  elif [[ ! -x "$ANCHOR_BIN/$name" || "$ANCHORS_DIR/$name.cpp" -nt "$ANCHOR_BIN/$name" ]]; then
-    bench_log "compiling $ANCHORS_DIR/$name.cpp"
-    "$@" >&2 || { bench_log "compiling $name.cpp failed: its columns will say n/a"; rm -f "$ANCHOR_BIN/$name"; }
+  elif [[ ! -x "$ANCHOR_BIN/$name" || "$source" -nt "$ANCHOR_BIN/$name" ]]; then
+    bench_log "compiling $source"
+    "$@" >&2 || { bench_log "compiling $source failed: its columns will say n/a"; rm -f "$ANCHOR_BIN/$name"; }
   fi
 }
 # shellcheck disable=SC2086
-compile_anchor peak $PEAK_CMD
+compile_anchor peak "$ANCHORS_DIR/peak.cpp" $PEAK_CMD
 # shellcheck disable=SC2086
-compile_anchor triad $TRIAD_CMD
+compile_anchor triad "$ANCHORS_DIR/triad.cpp" $TRIAD_CMD
 # oneDNN, the library the issue names beside tformer's own kernels: only where its headers are.
 ONEDNN_CMD="$CXX -O2 -fopenmp tools/onednn_gemm_bench.cpp -ldnnl -o $ANCHOR_BIN/onednn_gemm_bench"
-if [[ ! -f /usr/include/dnnl.hpp ]]; then
+if [[ -f /usr/include/dnnl.hpp ]]; then
+  # shellcheck disable=SC2086
+  compile_anchor onednn_gemm_bench tools/onednn_gemm_bench.cpp $ONEDNN_CMD
+else
   bench_log "no oneDNN headers (apt-get install libdnnl-dev): its columns will say n/a"
   rm -f "$ANCHOR_BIN/onednn_gemm_bench"
-elif [[ ! -x "$ANCHOR_BIN/onednn_gemm_bench" || tools/onednn_gemm_bench.cpp -nt "$ANCHOR_BIN/onednn_gemm_bench" ]]; then
-  bench_log "compiling tools/onednn_gemm_bench.cpp"
-  # shellcheck disable=SC2086
-  $ONEDNN_CMD >&2 || { bench_log "compiling onednn_gemm_bench failed: its columns will say n/a"; rm -f "$ANCHOR_BIN/onednn_gemm_bench"; }
 fi
 
 # run_anchor NAME WHEN SED_SCRIPT: runs $ANCHOR_BIN/NAME (if it was built) and appends
