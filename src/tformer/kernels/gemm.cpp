@@ -362,6 +362,9 @@ struct Blocking {
   int64_t kc;
 };
 
+// The k block of a kernel's float GEMMs.
+int64_t default_kc(const GemmMicroKernel& uk) { return uk.kc > 0 ? uk.kc : kKc; }
+
 Blocking blocking_of(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* packed) {
   Blocking b;
   b.format = packed ? packed->format() : GemmFormat::F32;
@@ -371,7 +374,7 @@ Blocking blocking_of(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB
   // the columns no longer each repeat the copy. (alpha, a transposed A or
   // another format still need the packing pass.)
   b.a_in_place = uk.reads_a_in_place && b.format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
-  b.kc = b.quantized ? g.k : uk.kc > 0 ? uk.kc : kKc;
+  b.kc = b.quantized ? g.k : default_kc(uk);
   return b;
 }
 
@@ -461,6 +464,11 @@ struct ABuffers {
 struct RangeBuffers {
   ABuffers a;
   std::vector<uint32_t> b;
+  // Blocks for a k block of kc values with the kernel uk: kMc rows of A, kNc columns of B.
+  uint32_t* a_block(const GemmMicroKernel& uk, int64_t kc) {
+    return aligned_scratch(a.words, kMc * packed_steps(uk, kc));
+  }
+  uint32_t* b_block(const GemmMicroKernel& uk, int64_t kc) { return aligned_scratch(b, packed_steps(uk, kc) * kNc); }
 };
 RangeBuffers& range_buffers() {
   thread_local RangeBuffers buffers;
@@ -476,8 +484,8 @@ void gemm_range(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pac
   ABuffers& a_buffers = buffers.a;
   const int nr = uk.nr;
   const Blocking bl = blocking_of(g, uk, packed);
-  uint32_t* a_block = aligned_scratch(a_buffers.words, kMc * packed_steps(uk, bl.kc));
-  uint32_t* b_scratch = packed ? nullptr : aligned_scratch(buffers.b, packed_steps(uk, bl.kc) * kNc);
+  uint32_t* a_block = buffers.a_block(uk, bl.kc);
+  uint32_t* b_scratch = packed ? nullptr : buffers.b_block(uk, bl.kc);
   const PackedA a{bl.a_in_place ? nullptr : a_block, a_buffers.row_scale.data(), a_buffers.row_zero.data()};
   // A B packed ahead needs no NC blocking of its own: A is then packed once per k block.
   const int64_t nc_block = packed ? n1 - n0 : kNc;
@@ -575,6 +583,21 @@ void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pa
   }
 }
 
+// op(B) of a GEMM whose B comes unpacked, packed in `format` into the
+// calling thread's scratch (the threads sharing that work when parallel);
+// gp becomes the GEMM with B taken from it. The workers reach the scratch
+// through the returned reference. (gemm_shared_b and gemm_bf16_b share the
+// one scratch: a GEMM from packed B never comes back here.)
+const PackedB& pack_b_for_call(const GemmArgs& g, Isa isa, GemmFormat format, bool parallel, GemmArgs& gp) {
+  thread_local PackedB scratch;
+  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, format, parallel);
+  gp = g;
+  gp.b = nullptr;
+  gp.trans_b = false;
+  gp.format = GemmFormat::F32;  // the packed B's own format is what counts from here
+  return scratch;
+}
+
 // The GEMM with a B that comes unpacked (training's weights and
 // activations, which change at every call), tall or split between threads:
 // all of op(B) is packed once into the calling thread's scratch (the
@@ -583,13 +606,8 @@ void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pa
 // one thread that beat packing B again for each k block and column block
 // (BERT-base training shapes, T = 2048: +5..15 %, interleaved A/B).
 void gemm_shared_b(const GemmArgs& g, const GemmMicroKernel& uk, Isa isa, int threads) {
-  thread_local PackedB scratch;
-  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, GemmFormat::F32, /*parallel=*/threads > 1);
-  // The workers reach the calling thread's scratch through this pointer.
-  const PackedB* packed = &scratch;
-  GemmArgs gp = g;
-  gp.b = nullptr;
-  gp.trans_b = false;
+  GemmArgs gp;
+  const PackedB* packed = &pack_b_for_call(g, isa, GemmFormat::F32, threads > 1, gp);
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, row_blocks = (g.m + kMc - 1) / kMc;
   // An A that needs packing (transposed: dW = dYᵀ·X) is packed by each
   // block that reads it, so blocks then take whole rows of C, where there
@@ -610,23 +628,19 @@ void scale_c(const GemmArgs& g, float beta) {
 void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool parallel);
 
 // A GEMM in bf16 whose B comes unpacked (mixed-precision training): op(B) is
-// packed in bf16 once into the calling thread's scratch (the threads sharing
-// that work), and the GEMM runs as from packed bf16 weights, which rounds A
-// to bf16 as it packs it.
+// packed in bf16 once per call, and the GEMM runs as from packed bf16
+// weights, which rounds A to bf16 as it packs it.
 void gemm_bf16_b(const GemmArgs& g, Isa isa, bool parallel) {
-  thread_local PackedB scratch;
-  scratch.repack(g.b, g.ldb, g.trans_b, g.k, g.n, isa, GemmFormat::BF16, parallel);
-  GemmArgs gp = g;
-  gp.b = nullptr;
-  gp.trans_b = false;
-  gp.format = GemmFormat::F32;
-  run_gemm(gp, isa, &scratch, parallel);
+  GemmArgs gp;
+  const PackedB& packed = pack_b_for_call(g, isa, GemmFormat::BF16, parallel, gp);
+  run_gemm(gp, isa, &packed, parallel);
 }
 
 void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool parallel) {
-  TF_CHECK(args.format != GemmFormat::INT8, "gemm: an unpacked B computes in fp32 or bf16, not int8");
-  if (!packed && args.format == GemmFormat::BF16 && args.m > 0 && args.n > 0 && args.k > 0)
-    return gemm_bf16_b(args, isa, parallel);
+  if (!packed && args.format != GemmFormat::F32) {
+    TF_CHECK(args.format == GemmFormat::BF16, "gemm: an unpacked B computes in fp32 or bf16, not int8");
+    if (args.m > 0 && args.n > 0 && args.k > 0) return gemm_bf16_b(args, isa, parallel);
+  }
   const GemmMicroKernel& uk = packed ? micro_kernel(packed->isa(), packed->format()) : micro_kernel(isa);
   if (args.m == 0 || args.n == 0) return;
   GemmArgs g = args;
@@ -797,10 +811,9 @@ const uint32_t* PackedB::panel(int64_t p, int64_t k) const {
 
 void reserve_gemm_scratch() {
   const GemmMicroKernel& uk = micro_kernel(active_isa());
-  const int64_t steps = packed_steps(uk, uk.kc > 0 ? uk.kc : kKc);
   RangeBuffers& buffers = range_buffers();
-  aligned_scratch(buffers.a.words, kMc * steps);
-  aligned_scratch(buffers.b, steps * kNc);
+  buffers.a_block(uk, default_kc(uk));
+  buffers.b_block(uk, default_kc(uk));
 }
 
 void gemm(const GemmArgs& g) { run_gemm(g, active_isa(), nullptr, true); }
