@@ -50,19 +50,27 @@ class ThreadPool {
   // call, so fn(i) must not depend on it.
   template <class F>
   void parallel_for_dynamic(int64_t n, F&& fn) {
-    parallel_for_dynamic(n, [] { return 0; }, [&](int64_t i, int) { fn(i); });
+    parallel_for_dynamic(n, [] {}, std::forward<F>(fn));
   }
-  // The same, with fn(i, setup()), setup() run once per job by each thread
-  // that takes part, before its first index. Per-thread scratch sized there
-  // is sized in the first job by every thread, and not later by whichever
-  // thread first happens to take an index (steady-state calls then allocate
-  // nothing).
+  // The same with setup() run once per job by each thread that takes part,
+  // before its first index; fn(i, setup()) where setup returns a value.
+  // Per-thread scratch sized there is sized in the first job by every
+  // thread, and not later by whichever thread first happens to take an
+  // index (steady-state calls then allocate nothing).
   template <class Setup, class F>
   void parallel_for_dynamic(int64_t n, Setup&& setup, F&& fn) {
     std::atomic<int64_t> next{0};
     parallel_for(n, 1, [&](int64_t, int64_t) {
-      auto context = setup();
-      for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i, context);
+      auto take = [&](auto&& run) {
+        for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) run(i);
+      };
+      if constexpr (std::is_void_v<decltype(setup())>) {
+        setup();
+        take(fn);
+      } else {
+        auto context = setup();
+        take([&](int64_t i) { fn(i, context); });
+      }
     });
   }
 

@@ -579,7 +579,7 @@ void gemm_blocks(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB* pa
   if (threads == 1) {  // gemm_serial: on the calling thread only
     for (int64_t u = 0; u < blocks; ++u) block(u);
   } else {
-    parallel_for_dynamic(blocks, [] { return (reserve_gemm_scratch(), 0); }, [&](int64_t u, int) { block(u); });
+    parallel_for_dynamic(blocks, reserve_gemm_scratch, block);
   }
 }
 
