@@ -58,7 +58,8 @@ void attention_train(const AttentionShape& s, const HeadsView& q, const HeadsVie
   TF_CHECK(dropout.p == 0.0f || dropped_probs,
            "attention_train: dropout " << dropout.p << " needs a dropped_probs buffer");
   const int64_t head_size = s.q_len * s.kv_len;
-  parallel_for_dynamic(s.batch * s.heads, [&](int64_t p) {
+  // The heads' GEMMs run on whichever thread takes them: each sizes its scratch first, as attention()'s do.
+  parallel_for_dynamic(s.batch * s.heads, reserve_gemm_scratch, [&](int64_t p) {
     attend_head(s, q, k, v, out, scale, mask, p, probs + p * head_size, dropout,
                 dropped_probs ? dropped_probs + p * head_size : nullptr);
   });
