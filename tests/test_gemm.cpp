@@ -94,6 +94,15 @@ struct Problem {
 // cache block: M > MC (192), K > KC (256; 1024 for the AMX kernel), N > NC (768).
 const int64_t kShapes[][3] = {{1, 1, 1},      {1, 97, 33},   {37, 1, 50},    {65, 130, 17}, {200, 300, 64},
                               {8, 770, 129},  {230, 40, 600}, {13, 800, 260}, {35, 70, 1100}};
+
+// Variant t < 4 of a shape: each transpose of A and B, with beta 0, 1 and
+// -0.75, alpha 0.5 once and padded leading dimensions once.
+Problem variant(const int64_t (&s)[3], int t, uint32_t seed) {
+  Problem p(t & 1, t & 2, s[0], s[1], s[2], seed, /*pad=*/t == 3 ? 5 : 0);
+  p.alpha = t == 2 ? 0.5f : 1.0f;
+  p.beta = t == 0 ? 0.0f : t == 1 ? 1.0f : -0.75f;
+  return p;
+}
 }  // namespace
 
 TEST(Gemm, EveryIsaMatchesReferenceForAllTransposesAlphaBetaAndStrides) {
@@ -101,9 +110,7 @@ TEST(Gemm, EveryIsaMatchesReferenceForAllTransposesAlphaBetaAndStrides) {
   for (Isa isa : supported_isas())
     for (auto& s : kShapes)
       for (int t = 0; t < 4; ++t) {
-        Problem p(t & 1, t & 2, s[0], s[1], s[2], seed += 3, /*pad=*/t == 3 ? 5 : 0);
-        p.alpha = t == 2 ? 0.5f : 1.0f;
-        p.beta = t == 0 ? 0.0f : t == 1 ? 1.0f : -0.75f;
+        const Problem p = variant(s, t, seed += 3);
         expect_close(p.run([&](const GemmArgs& g) { gemm(g, isa); }), p.reference(), 1e-4, 1e-4,
                      std::string(isa_name(isa)) + " " + p.name());
       }
@@ -218,15 +225,14 @@ TEST(Gemm, Bf16FormatRoundsAnUnpackedBAtEachCall) {
   // GemmArgs::format = BF16, the GEMMs of mixed-precision training: B comes
   // unpacked in either layout and is packed in bf16 at the call, A rounded
   // where the ISA has a bf16 kernel, as with packed bf16 weights. A
-  // transposed is dW = dyᵀ·x; beta 1 accumulates as a gradient does; K over
-  // 1024 crosses the AMX kernel's k block, M over 192 the row blocks.
+  // transposed is dW = dyᵀ·x; beta 1 accumulates as a gradient does (alpha
+  // 0.5 is exact in bf16); K over 1024 crosses the AMX kernel's k block,
+  // M over 192 the row blocks.
   uint32_t seed = 300;
   for (Isa isa : supported_isas())
     for (auto& s : kShapes)
       for (int t = 0; t < 4; ++t) {
-        Problem p(t & 1, t & 2, s[0], s[1], s[2], seed += 3, /*pad=*/t == 3 ? 5 : 0);
-        p.alpha = t == 2 ? 0.5f : 1.0f;
-        p.beta = t == 1 ? 1.0f : 0.0f;
+        const Problem p = variant(s, t, seed += 3);
         Problem rounded = p;
         rounded.b = round_bf16(p.b);
         if (has_bf16_kernel(isa)) rounded.a = round_bf16(p.a);
