@@ -1,5 +1,5 @@
 // GEMM micro-kernels, one per instruction set and operand format, for the
-// blocked driver in gemm.cpp (the BLIS design: pack, then run a
+// blocked driver in gemm.cpp (the BLIS design: pack, in gemm_pack.cpp, then run a
 // register-tile kernel).
 //
 //   C[rows, cols] (+)= Σ_s a[s][r] · b[s][c]      r < rows ≤ MR, c < cols ≤ NR
