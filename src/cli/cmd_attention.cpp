@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "tformer/io/checkpoint.h"
 #include "tformer/io/safetensors.h"
 #include "tformer/nn/seed_self_attention.h"
@@ -13,6 +14,7 @@ namespace {
 struct AttentionArgs {
   std::string weights, input, output;
   int64_t heads = 0, embed_size = 0;
+  std::string dtype;
 };
 
 int64_t metadata_int(const io::Checkpoint& ckpt, const std::string& key, int64_t given) {
@@ -32,6 +34,7 @@ void run_attention(const AttentionArgs& a) {
   const int64_t embed = metadata_int(weights, "embed_size", a.embed_size);
   const int64_t heads = metadata_int(weights, "heads", a.heads);
   auto attention = nn::SeedSelfAttention::load(io::WeightView(weights), embed, heads);
+  attention.set_weight_format(parse_dtype(a.dtype));
 
   io::Checkpoint input = io::Checkpoint::open(a.input);
   for (const char* name : {"values", "keys", "query"})
@@ -55,6 +58,7 @@ void register_attention(CLI::App& app) {
   cmd->add_option("--output", args->output, "safetensors file to write, holding `out`")->required();
   cmd->add_option("--heads", args->heads, "number of heads (default: the weights' metadata)");
   cmd->add_option("--embed-size", args->embed_size, "embedding size (default: the weights' metadata)");
+  add_dtype_option(*cmd, args->dtype);
   cmd->callback([args] { run_attention(*args); });
 }
 

@@ -38,7 +38,7 @@ void apply_threads(int threads) {
 
 void add_dtype_option(CLI::App& cmd, std::string& dtype) {
   cmd.add_option("--dtype", dtype,
-                 "compute dtype of the encoder's Linear layers: fp32 (default), bf16 (bf16 weights and products, "
+                 "compute dtype of the Linear layers: fp32 (default), bf16 (bf16 weights and products, "
                  "fp32 sums) or int8 (dynamic quantisation: s8 weights per channel, u8 activations per row)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
 }

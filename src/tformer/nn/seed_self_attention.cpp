@@ -22,6 +22,10 @@ SeedSelfAttention SeedSelfAttention::load(const io::WeightView& vb, int64_t embe
   return a;
 }
 
+void SeedSelfAttention::set_weight_format(kernels::GemmFormat format) {
+  for (Linear* l : {&values_, &keys_, &queries_, &fc_out_}) l->set_weight_format(format);
+}
+
 namespace {
 // Applies a per-head projection to every head slice of x [N, L, E]: one GEMM
 // over N·L·heads rows of head_dim.

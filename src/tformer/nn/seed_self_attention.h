@@ -24,6 +24,10 @@ class SeedSelfAttention {
   Tensor forward(const Tensor& values, const Tensor& keys, const Tensor& query,
                  const Tensor& mask) const;
 
+  // The format the four projections compute in (fp32 by default; bf16 or
+  // int8 as for BERT's Linear layers). The attention itself stays fp32.
+  void set_weight_format(kernels::GemmFormat format);
+
   int64_t embed_size() const { return embed_size_; }
   int64_t heads() const { return heads_; }
 
