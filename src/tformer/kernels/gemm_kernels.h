@@ -109,6 +109,11 @@ struct GemmMicroKernel {
   GemmQuantKernelFn run_quantized = nullptr;  // int8 kernels: words of four k, u8 A, s8 B
 };
 
+// dst[j · dst_stride + i] = src[i · src_stride + j] for i < rows, j < cols,
+// 32-bit words (gemm_pack_avx512.cpp; only where the CPU has AVX-512).
+void transpose_words_avx512(const uint32_t* src, int64_t rows, int64_t cols, int64_t src_stride, uint32_t* dst,
+                            int64_t dst_stride);
+
 GemmMicroKernel gemm_micro_kernel_avx512();
 GemmMicroKernel gemm_micro_kernel_avx512_bf16();
 GemmMicroKernel gemm_micro_kernel_amx_bf16();

@@ -107,6 +107,7 @@ TF_MULTIVERSION(void, pair_words, (const float* lo, const float* hi, int64_t n, 
 // stored in the packed layout's.
 void transpose_words(const uint32_t* src, int64_t rows, int64_t cols, int64_t src_stride, uint32_t* dst,
                      int64_t dst_stride) {
+  if (active_isa() >= Isa::Avx512) return transpose_words_avx512(src, rows, cols, src_stride, dst, dst_stride);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) dst[j * dst_stride + i] = src[i * src_stride + j];
 }
