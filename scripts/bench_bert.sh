@@ -224,6 +224,16 @@ if load_tf and load_pt:
     lines.append(f"Load time (from_pretrained / building the torch module and loading the safetensors), "
                  f"median over the runs: tformer {load_tf[len(load_tf)//2]:.0f} ms, PyTorch {load_pt[len(load_pt)//2]:.0f} ms.")
     lines.append("")
+# Start-up to the first result: from the process's start (python's and `import torch` included) to the
+# first forward's logits, over the fp32 batch-1 runs (PyTorch: every configuration's).
+start_tf = sorted(r["startup_ms"] for k, r in tf.items() if k[0] == 1 and "startup_ms" in r)
+start_pt = sorted(r["startup_ms"] for k, e in pt.items() if k[0] == 1 for r in e["configs"] if "startup_ms" in r)
+if start_tf and start_pt:
+    lines.append(f"Start-up to the first result (process start to the first forward's logits, fp32, batch 1 × seq "
+                 f"{env['SEQ']}: exec, loading, the first forward; for PyTorch python's start and `import torch` too), "
+                 f"median over the runs: tformer {start_tf[len(start_tf)//2]:.0f} ms, "
+                 f"PyTorch {start_pt[len(start_pt)//2]:.0f} ms.")
+    lines.append("")
 lines.append(f"GFLOP/s = {tf_any[0]['gflop_per_seq']:.4g} GFLOP per sequence (s={env['SEQ']}) × batch / median. "
              f"tformer and PyTorch: the median (min) of {env['RUNS']} timed forwards after {env['WARMUP']} warm-up ones"
              + ("; ONNX Runtime: of 7 after 1 (fixed in ort_bert.js), on the anchors' BERT-base export (same shapes, "

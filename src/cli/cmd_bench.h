@@ -36,6 +36,11 @@ inline double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// Milliseconds since this process started (Linux: /proc/self/stat's start
+// time, in clock ticks of 10 ms, against CLOCK_BOOTTIME). The start-up
+// that a user waits through: exec, load, first forward.
+double ms_since_process_start();
+
 // [CLS] and [SEP] ids from the model's vocab.txt; bert-base-uncased's 101 and
 // 102 when there is none. Clamped into the vocabulary.
 std::pair<int32_t, int32_t> special_ids(const std::filesystem::path& dir, int64_t vocab_size);
