@@ -15,7 +15,8 @@
 #               needed, the anchors in $BUILD_DIR/anchors
 #   TFORMER     a tformer binary to use as it is (default: $BUILD_DIR/tformer, built if needed)
 #   SHAPES      MxNxK list, C[M,N] = A[M,K]·Wᵀ (default: 128x768x768 128x3072x768
-#               128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768)
+#               128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768 8x768x768
+#               8x3072x768 8x768x3072)
 #   THREADS     default "1 2" (the anchors measure 1 and 2 threads only)
 #   RUNS        timed passes per shape (default 10);  WARMUP  default 2.  A pass
 #               is one GEMM on each of the ≥ 256 MB of weight copies that
@@ -32,7 +33,7 @@ cd "$(dirname "$0")/.."
 
 BENCH_NAME=bench_gemm
 source scripts/bench_common.sh  # BUILD_DIR, PYTHON, THREADS, RUNS, WARMUP, OUT_MD, ANCHORS_DIR
-SHAPES=${SHAPES:-"128x768x768 128x3072x768 128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768"}
+SHAPES=${SHAPES:-"128x768x768 128x3072x768 128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768 8x768x768 8x3072x768 8x768x3072"}
 CXX=${CXX:-g++}
 # The text above the markers when BENCHMARKS.md has no bench_gemm section yet.
 INTRO="How close tformer's own GEMM (\`src/tformer/kernels/gemm*.cpp\`) comes to this machine's
@@ -197,7 +198,7 @@ if gemm:
                      f"| {fmt(pct(d['gflops'], peak) if d else None)} "
                      f"| {fmt(r['median_ms'] / d['median_ms'] if d else None, '.2f')} |")
 if gemv:
-    lines += ["", f"**GEMV** (M = 1, decode; M ≤ {SKINNY} counts here): target ≥ {GEMV_TARGET:.0f} % of the triad "
+    lines += ["", f"**GEMV** (M = 1, decode, and M = 8, a batch of 8 decoding; M ≤ {SKINNY} counts here): target ≥ {GEMV_TARGET:.0f} % of the triad "
                   "bandwidth at the same thread count, counting the weight bytes read once per call.", ""]
     lines.append("| M×N×K | Linear | threads | median ms per GEMV (min) | weight GB/s | triad GB/s | % of triad "
                  "| GFLOP/s | % of FMA peak | oneDNN weight GB/s | tformer/oneDNN |")
@@ -219,7 +220,7 @@ lines.append("C[M,N] = A[M,K]·Wᵀ with W [N,K] packed once, fp32; GFLOP/s = 2�
              "independent AVX-512 FMA chains per thread, best of 5; triad.cpp: a = b + s·c over 3 × 256 MiB, "
              "3 streams counted, best of 5.")
 lines.append("")
-defaults = {"SHAPES": "128x768x768 128x3072x768 128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768",
+defaults = {"SHAPES": "128x768x768 128x3072x768 128x768x3072 1x768x768 1x3072x768 1x768x3072 1x2304x768 8x768x768 8x3072x768 8x768x3072",
             "THREADS": "1 2", "RUNS": "10", "WARMUP": "2"}
 commands = [env["PEAK_CMD"] + f" && {env['ANCHOR_BIN']}/peak",
             env["TRIAD_CMD"] + f" && {env['ANCHOR_BIN']}/triad",
