@@ -394,10 +394,20 @@ using detail::pack_b;
 using detail::packed_steps;
 using detail::quantize_column;
 
+namespace {
+// repack's buffer for emulated values, one per thread: kept between the
+// repacks of training's GEMMs, given back after a load's one-off packs.
+std::vector<float>& emulated_values_scratch() {
+  thread_local std::vector<float> values;
+  return values;
+}
+}  // namespace
+
 PackedB PackedB::pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
                       GemmFormat format) {
   PackedB p;
   p.repack(b, ldb, trans_b, k, n, isa, format);
+  std::vector<float>().swap(emulated_values_scratch());
   return p;
 }
 
@@ -446,7 +456,7 @@ void PackedB::repack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64
       quantize_columns(0, n);
     return;
   }
-  thread_local std::vector<float> values;
+  std::vector<float>& values = emulated_values_scratch();
   if (emulated) {
     emulated_values(b, ldb, trans_b, k, n, format, values);
     b = values.data();
