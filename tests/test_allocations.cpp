@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <new>
 
 #include "test_util.h"
@@ -61,7 +63,7 @@ TEST(Allocations, TheCounterSeesAllocations) {
   EXPECT_GE(allocations_during([] { delete new int(7); }), 1);
 }
 
-TEST(Allocations, RepeatedForwardsAllocateNothing) {
+TEST(Allocations, RepeatedForwardsAllocateNothingInEveryDtype) {
 #if !TFORMER_COUNTS_ALLOCATIONS
   GTEST_SKIP() << "AddressSanitizer owns operator new";
 #endif
@@ -71,21 +73,26 @@ TEST(Allocations, RepeatedForwardsAllocateNothing) {
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(1000 + 37 * i % 5000);
   for (int64_t j = 15; j < seq; ++j) mask[2 * seq + j] = 0;  // padding in the last sequence
   const models::BertInputs in{batch, seq, ids.data(), types.data(), mask.data()};
-  for (int threads : {1, 2}) {
-    ThreadPool::set_num_threads(threads);
-    models::BertOutput hidden;
-    model.forward(in);  // first calls of this shape size the buffers
-    model.forward(in, &hidden);
-    EXPECT_EQ(allocations_during([&] {
-                for (int i = 0; i < 3; ++i) {
-                  model.forward(in);
-                  model.forward(in, &hidden);
-                }
-              }),
-              0)
-        << threads << " thread(s)";
-    // A smaller batch reuses the same buffers.
-    EXPECT_EQ(allocations_during([&] { model.forward({1, seq, ids.data(), types.data(), mask.data()}); }), 0);
+  for (auto format : {kernels::GemmFormat::F32, kernels::GemmFormat::BF16, kernels::GemmFormat::INT8}) {
+    model.set_weight_format(format);
+    const std::string dtype = format == kernels::GemmFormat::F32 ? "fp32" : format == kernels::GemmFormat::BF16 ? "bf16" : "int8";
+    for (int threads : {1, 2}) {
+      ThreadPool::set_num_threads(threads);
+      models::BertOutput hidden;
+      model.forward(in);  // first calls of this shape size the buffers
+      model.forward(in, &hidden);
+      EXPECT_EQ(allocations_during([&] {
+                  for (int i = 0; i < 3; ++i) {
+                    model.forward(in);
+                    model.forward(in, &hidden);
+                  }
+                }),
+                0)
+          << dtype << ", " << threads << " thread(s)";
+      // A smaller batch reuses the same buffers.
+      EXPECT_EQ(allocations_during([&] { model.forward({1, seq, ids.data(), types.data(), mask.data()}); }), 0)
+          << dtype;
+    }
   }
   ThreadPool::set_num_threads(ThreadPool::default_num_threads());
 }
@@ -109,5 +116,24 @@ TEST(Allocations, RepeatedTrainingStepsAllocateNothingInFp32OrBf16) {
               }),
               0)
         << (format == kernels::GemmFormat::BF16 ? "bf16" : "fp32");
+  }
+}
+
+// The tests above run with the active ISA's kernels and loops; each other
+// level this CPU supports gets its own run of them, in a child process with
+// TFORMER_ISA set (the level is fixed at start-up).
+TEST(Allocations, HoldOnEveryIsaPath) {
+#if !TFORMER_COUNTS_ALLOCATIONS
+  GTEST_SKIP() << "AddressSanitizer owns operator new";
+#endif
+  if (std::getenv("TFORMER_ISA")) GTEST_SKIP() << "a child run for one ISA";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  for (Isa isa : tformer::testing::supported_isas()) {
+    if (isa == active_isa()) continue;
+    const std::string name(isa_name(isa));
+    auto r = tformer::testing::run_command("TFORMER_ISA=" + name + " '" + self +
+                                           "' --gtest_filter='Allocations.Repeated*' 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << "TFORMER_ISA=" << name << ":\n" << r.output;
+    EXPECT_NE(r.output.find("[  PASSED  ] 2 tests"), std::string::npos) << "TFORMER_ISA=" << name << ":\n" << r.output;
   }
 }
