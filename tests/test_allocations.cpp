@@ -5,8 +5,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <filesystem>
-#include <string>
 #include <new>
 
 #include "test_util.h"
@@ -116,24 +114,5 @@ TEST(Allocations, RepeatedTrainingStepsAllocateNothingInFp32OrBf16) {
               }),
               0)
         << (format == kernels::GemmFormat::BF16 ? "bf16" : "fp32");
-  }
-}
-
-// The tests above run with the active ISA's kernels and loops; each other
-// level this CPU supports gets its own run of them, in a child process with
-// TFORMER_ISA set (the level is fixed at start-up).
-TEST(Allocations, HoldOnEveryIsaPath) {
-#if !TFORMER_COUNTS_ALLOCATIONS
-  GTEST_SKIP() << "AddressSanitizer owns operator new";
-#endif
-  if (std::getenv("TFORMER_ISA")) GTEST_SKIP() << "a child run for one ISA";
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  for (Isa isa : tformer::testing::supported_isas()) {
-    if (isa == active_isa()) continue;
-    const std::string name(isa_name(isa));
-    auto r = tformer::testing::run_command("TFORMER_ISA=" + name + " '" + self +
-                                           "' --gtest_filter='Allocations.Repeated*' 2>&1");
-    EXPECT_EQ(r.exit_code, 0) << "TFORMER_ISA=" << name << ":\n" << r.output;
-    EXPECT_NE(r.output.find("[  PASSED  ] 2 tests"), std::string::npos) << "TFORMER_ISA=" << name << ":\n" << r.output;
   }
 }
