@@ -135,19 +135,21 @@ void run_bench(BenchArgs a) {
   in.attention_mask = mask.data();
 
   double startup_ms = -1;  // at the first forward's end, warm-up or timed
-  auto forward = [&] {
-    Tensor out = model.forward(in);
+  auto note_first_result = [&] {
     if (startup_ms < 0) startup_ms = ms_since_process_start();
-    return out;
   };
   Tensor logits;
-  for (int i = 0; i < a.warmup; ++i) logits = forward();
+  for (int i = 0; i < a.warmup; ++i) {
+    logits = model.forward(in);
+    note_first_result();
+  }
   std::vector<double> times;
   times.reserve(static_cast<size_t>(a.runs));
   for (int i = 0; i < a.runs; ++i) {
     const auto t0 = Clock::now();
-    logits = forward();
+    logits = model.forward(in);
     times.push_back(ms_since(t0));
+    note_first_result();
   }
 
   const std::vector<float> values = logits.to_vector();
@@ -180,8 +182,9 @@ void run_bench(BenchArgs a) {
                 static_cast<long long>(cfg.intermediate_size));
     std::printf("load        %.1f ms (%.0f ms from the process's start to the first logits)\n", load_ms,
                 startup_ms);
-    std::printf("shape       batch %lld x seq %lld, fp32, %d thread%s, %s kernels, GEMM by %s\n",
-                static_cast<long long>(a.batch), static_cast<long long>(a.seq), threads,
+    std::printf("shape       batch %lld x seq %lld, %s, %d thread%s, %s kernels, GEMM by %s\n",
+                static_cast<long long>(a.batch), static_cast<long long>(a.seq),
+                a.dtype.empty() ? "fp32" : a.dtype.c_str(), threads,
                 threads == 1 ? "" : "s", std::string(isa_name(active_isa())).c_str(),
                 kernels::gemm_backend().c_str());
     std::printf("latency     median %.2f ms, min %.2f ms (%d runs after %d warm-up)\n", med, best, a.runs,
