@@ -47,6 +47,9 @@ struct GemmArgs {
   const float* b = nullptr;
   int64_t ldb = 0;
   float beta = 0.0f;
+  // Best 64-byte aligned with ldc a multiple of 16, as Tensors are: threads
+  // split C by columns, and a line that two threads write in turn costs a
+  // round trip between their cores each time (7-9 % at 2 threads, measured).
   float* c = nullptr;
   int64_t ldc = 0;
   // Epilogue, applied to each tile of C once its sums are complete, while it
