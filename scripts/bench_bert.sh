@@ -225,14 +225,15 @@ if load_tf and load_pt:
                  f"median over the runs: tformer {load_tf[len(load_tf)//2]:.0f} ms, PyTorch {load_pt[len(load_pt)//2]:.0f} ms.")
     lines.append("")
 # Start-up to the first result: from the process's start (python's and `import torch` included) to the
-# first forward's logits, over the fp32 batch-1 runs (PyTorch: every configuration's).
-start_tf = sorted(r["startup_ms"] for k, r in tf.items() if k[0] == 1 and "startup_ms" in r)
-start_pt = sorted(r["startup_ms"] for k, e in pt.items() if k[0] == 1 for r in e["configs"] if "startup_ms" in r)
-if start_tf and start_pt:
+# first forward's logits, in the fp32 batch-1 runs of the table, per thread count (tformer packs its
+# weights on all its threads; PyTorch: its best configuration's run).
+startup = [(k[2], t["startup_ms"], pt[k]["best"].get("startup_ms")) for k, t in sorted(tf.items())
+           if k[0] == 1 and "startup_ms" in t and k in pt and pt[k]["best"]]
+if startup and all(p is not None for _, _, p in startup):
     lines.append(f"Start-up to the first result (process start to the first forward's logits, fp32, batch 1 × seq "
                  f"{env['SEQ']}: exec, loading, the first forward; for PyTorch python's start and `import torch` too), "
-                 f"median over the runs: tformer {start_tf[len(start_tf)//2]:.0f} ms, "
-                 f"PyTorch {start_pt[len(start_pt)//2]:.0f} ms.")
+                 "in the runs of the table: " + "; ".join(f"{th} thread{'s' if th > 1 else ''}: tformer {t:.0f} ms, "
+                                                         f"PyTorch {p:.0f} ms" for th, t, p in startup) + ".")
     lines.append("")
 lines.append(f"GFLOP/s = {tf_any[0]['gflop_per_seq']:.4g} GFLOP per sequence (s={env['SEQ']}) × batch / median. "
              f"tformer and PyTorch: the median (min) of {env['RUNS']} timed forwards after {env['WARMUP']} warm-up ones"
