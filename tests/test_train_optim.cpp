@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <string>
+
+#include <unistd.h>
 
 #include "test_util.h"
 #include "tformer/core/thread_pool.h"
@@ -114,7 +117,9 @@ TEST_F(AdamWFixture, ResumedStateContinuesIdentically) {
     copies.back()->value = p->value.clone();
     copy_list.push_back(copies.back().get());
   }
-  const auto path = std::filesystem::temp_directory_path() / "tformer_test_adamw_state.safetensors";
+  // Per process: IsaPaths runs this test again in a child beside ctest's own run of it.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("tformer_test_adamw_state_" + std::to_string(getpid()) + ".safetensors");
   io::save_safetensors(path, original.state_tensors(), original.state_metadata());
   AdamW resumed(copy_list, options());
   resumed.load_state(*io::SafetensorsFile::open(path));
