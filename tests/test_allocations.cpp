@@ -73,7 +73,9 @@ TEST(Allocations, RepeatedForwardsAllocateNothingInEveryDtype) {
   const models::BertInputs in{batch, seq, ids.data(), types.data(), mask.data()};
   for (auto format : {kernels::GemmFormat::F32, kernels::GemmFormat::BF16, kernels::GemmFormat::INT8}) {
     model.set_weight_format(format);
-    const std::string dtype = format == kernels::GemmFormat::F32 ? "fp32" : format == kernels::GemmFormat::BF16 ? "bf16" : "int8";
+    const std::string dtype = format == kernels::GemmFormat::F32    ? "fp32"
+                              : format == kernels::GemmFormat::BF16 ? "bf16"
+                                                                    : "int8";
     for (int threads : {1, 2}) {
       ThreadPool::set_num_threads(threads);
       models::BertOutput hidden;

@@ -23,7 +23,11 @@ nn::SeedSelfAttention load_seed() {
 // Relative L2 distance ‖a − b‖ / ‖b‖.
 double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
   double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]), den += double(b[i]) * b[i];
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = double(a[i]) - b[i];
+    num += d * d;
+    den += double(b[i]) * b[i];
+  }
   return std::sqrt(num / den);
 }
 }  // namespace
@@ -41,14 +45,15 @@ TEST(SeedAttention, MatchesEveryFixtureCase) {
 TEST(SeedAttention, Bf16AndInt8ProjectionsStayCloseToTheFp32Fixture) {
   // bf16 rounds the weights and activations to 8 significant bits, int8
   // quantises them: each moves the output by a rounding's worth, no more.
-  for (auto [format, bound] : {std::pair{kernels::GemmFormat::BF16, 0.01}, std::pair{kernels::GemmFormat::INT8, 0.02}}) {
+  using kernels::GemmFormat;
+  for (auto [format, bound] : {std::pair{GemmFormat::BF16, 0.01}, std::pair{GemmFormat::INT8, 0.02}}) {
     auto attention = load_seed();
     attention.set_weight_format(format);
     for (const char* name : {"self_causal", "cross_padding", "cross_nomask"}) {
       io::Checkpoint c = io::Checkpoint::open(seed_dir() / (std::string(name) + ".safetensors"));
       Tensor mask = c.contains("mask") ? c.get("mask") : Tensor();
-      const double err = relative_l2(attention.forward(c.get("values"), c.get("keys"), c.get("query"), mask).to_vector(),
-                                     c.get("out").to_vector());
+      const Tensor out = attention.forward(c.get("values"), c.get("keys"), c.get("query"), mask);
+      const double err = relative_l2(out.to_vector(), c.get("out").to_vector());
       EXPECT_LT(err, bound) << name;
       EXPECT_GT(err, 1e-5) << name << ": the format was not applied";
     }
