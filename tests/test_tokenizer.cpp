@@ -192,16 +192,16 @@ TEST(TokenizerEncode, TruncationEdgeCases) {
   opt.truncation = tk::Truncation::None;  // max_length alone never truncates
   EXPECT_EQ(uncased().encode(text, opt).size(), 8u);
 
-  // Truncation or padding without max_length use model_max_length (512).
+  // Truncation or padding without max_length use model_max_length (128).
   std::string long_text;
   for (int i = 0; i < 700; ++i) long_text += "word ";
   tk::EncodeOptions model_limit;
   model_limit.truncation = tk::Truncation::LongestFirst;
-  EXPECT_EQ(uncased().encode(long_text, model_limit).size(), 512u);
+  EXPECT_EQ(uncased().encode(long_text, model_limit).size(), 128u);
   tk::EncodeOptions pad_to_model;
   pad_to_model.padding = tk::Padding::MaxLength;
   const tk::Encoding padded = uncased().encode("hi", pad_to_model);
-  EXPECT_EQ(padded.size(), 512u);
+  EXPECT_EQ(padded.size(), 128u);
   EXPECT_EQ(padded.tokens.back(), "[PAD]");
   EXPECT_EQ(padded.attention_mask[2], 1);
   EXPECT_EQ(padded.attention_mask[3], 0);
