@@ -8,13 +8,16 @@
 
 namespace tformer {
 
-Shape::Shape(std::initializer_list<int64_t> dims) {
-  TF_CHECK(dims.size() <= kMaxDims, "tensor rank " << dims.size() << " exceeds " << kMaxDims);
-  for (int64_t v : dims) d_[n_++] = v;
-}
+// Every Shape holds non-negative dimensions whose element count and
+// contiguous strides fit in int64 (checked_numel), so numel() and the strides
+// below need no checks of their own.
+Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::span<const int64_t>(dims.begin(), dims.size())) {}
 
-Shape::Shape(const std::vector<int64_t>& dims) {
+Shape::Shape(const std::vector<int64_t>& dims) : Shape(std::span<const int64_t>(dims)) {}
+
+Shape::Shape(std::span<const int64_t> dims) {
   TF_CHECK(dims.size() <= kMaxDims, "tensor rank " << dims.size() << " exceeds " << kMaxDims);
+  checked_numel(dims, "tensor");
   for (int64_t v : dims) d_[n_++] = v;
 }
 
@@ -74,11 +77,9 @@ void* allocate_buffer(size_t bytes) {
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
-  for (int i = 0; i < shape.ndim(); ++i)
-    TF_CHECK(shape[i] >= 0, "negative dimension in shape " << shape.str());
   Tensor t;
   t.storage_ = std::make_shared<Storage>();
-  size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  const size_t bytes = checked_nbytes(shape.numel(), dtype_size(dtype), "tensor of shape " + shape.str());
   t.storage_->data = allocate_buffer(bytes);
   t.storage_->nbytes = bytes;
   t.storage_->owned = true;
@@ -114,7 +115,7 @@ Tensor Tensor::borrow(std::shared_ptr<const void> owner, void* data, const Shape
   Tensor t;
   t.storage_ = std::make_shared<Storage>();
   t.storage_->data = data;
-  t.storage_->nbytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  t.storage_->nbytes = checked_nbytes(shape.numel(), dtype_size(dtype), "tensor of shape " + shape.str());
   t.storage_->owner = std::move(owner);
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);

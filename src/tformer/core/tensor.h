@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "tformer/core/checked_size.h"
 #include "tformer/core/dtype.h"
 #include "tformer/core/error.h"
 
@@ -23,6 +25,9 @@ class Shape {
   Shape() = default;
   Shape(std::initializer_list<int64_t> dims);
   explicit Shape(const std::vector<int64_t>& dims);
+  // Throws tformer::Error for a negative dimension, a rank over kMaxDims or
+  // more than 2^63 elements.
+  explicit Shape(std::span<const int64_t> dims);
 
   int ndim() const { return n_; }
   int64_t operator[](int i) const { return d_[i]; }

@@ -114,7 +114,7 @@ void open_sharded(Checkpoint::Impl& impl, const fs::path& index_path) {
   std::map<std::string, Shard> shards;  // by file name
   for (const auto& [tensor, shard_value] : weight_map->items()) {
     TF_CHECK(shard_value.is_string(), index << ": field 'weight_map': tensor '" << tensor
-                                            << "' maps to " << shard_value.dump()
+                                            << "' maps to " << json_excerpt(shard_value)
                                             << ", not a file name");
     const std::string shard_name = shard_value.get<std::string>();
     // Shards live next to the index; a path elsewhere is refused.

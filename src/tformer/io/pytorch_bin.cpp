@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tformer/core/checked_size.h"
 #include "tformer/core/error.h"
 #include "tformer/io/mapped_file.h"
 #include "tformer/io/pickle.h"
@@ -68,8 +69,7 @@ bool is_contiguous(const std::vector<int64_t>& size, const std::vector<int64_t>&
 // Copies the strided elements of `src` into contiguous `dst`, row-major.
 void gather_strided(const uint8_t* src, size_t elem, const std::vector<int64_t>& size,
                     const std::vector<int64_t>& stride, uint8_t* dst) {
-  int64_t numel = 1;
-  for (int64_t s : size) numel *= s;
+  const int64_t numel = Shape(size).numel();
   std::vector<int64_t> index(size.size(), 0);
   int64_t offset = 0;  // in elements, for the current index
   for (int64_t n = 0; n < numel; ++n) {
@@ -236,26 +236,24 @@ PickleValuePtr PytorchBinFile::rebuild_tensor(const PickleValue& args) {
 }
 
 void PytorchBinFile::add_tensor(const std::string& name, const TensorRecord& record) {
-  const std::string where = "tensor '" + name + "'";
+  const std::string where = name_ + ": tensor '" + name + "'";
   const StorageRef& storage = *record.storage;
   if (record.size.size() > static_cast<size_t>(kMaxDims))
-    fail(where + ": rank " + std::to_string(record.size.size()) + " exceeds " + std::to_string(kMaxDims));
-  // The last element the view touches must lie inside the storage.
-  __int128 last = record.offset, numel = 1;
-  bool negative = record.offset < 0;
-  for (size_t d = 0; d < record.size.size(); ++d) {
-    negative = negative || record.size[d] < 0 || record.stride[d] < 0;
-    last += static_cast<__int128>(record.size[d] - 1) * record.stride[d];
-    numel *= record.size[d];
-  }
-  if (negative) fail(where + ": negative size, stride or offset");
-  if (numel > 0 && last >= storage.numel)
-    fail(where + ": view reaches element " + std::to_string(static_cast<int64_t>(last)) +
-         " of storage '" + storage.key + "', which has " + std::to_string(storage.numel));
+    fail("tensor '" + name + "': rank " + std::to_string(record.size.size()) + " exceeds " +
+         std::to_string(kMaxDims));
+  // The view must lie inside its storage, and the storage inside its entry:
+  // load() then reads nothing it was not given.
+  const int64_t extent = checked_view_extent(record.offset, record.size, record.stride, where);
+  if (extent > storage.numel)
+    fail("tensor '" + name + "': view reaches element " + std::to_string(extent - 1) + " of storage '" +
+         storage.key + "', which has " + std::to_string(storage.numel));
+  const size_t storage_bytes =
+      checked_nbytes(storage.numel, dtype_size(storage.dtype), where + ": storage '" + storage.key + "'");
   const ZipEntry* entry = zip_->find(folder_ + "data/" + storage.key);
-  if (!entry) fail(where + ": storage '" + folder_ + "data/" + storage.key + "' is missing from the archive");
-  if (entry->uncompressed_size < static_cast<uint64_t>(storage.numel) * dtype_size(storage.dtype))
-    fail(where + ": storage '" + entry->name + "' has " + std::to_string(entry->uncompressed_size) +
+  if (!entry)
+    fail("tensor '" + name + "': storage '" + folder_ + "data/" + storage.key + "' is missing from the archive");
+  if (entry->uncompressed_size < storage_bytes)
+    fail("tensor '" + name + "': storage '" + entry->name + "' has " + std::to_string(entry->uncompressed_size) +
          " bytes, fewer than its " + std::to_string(storage.numel) + " elements need");
   if (index_.count(name)) {  // a repeated key: the last one wins, as in Python
     records_[index_[name]] = record;
@@ -285,6 +283,12 @@ Tensor PytorchBinFile::load(const std::string& name) const {
   const size_t elem = dtype_size(info.dtype);
   if (info.shape.numel() == 0) return Tensor::empty(info.shape, info.dtype);
   const StorageBytes storage = storage_bytes(*record.storage);
+  // add_tensor checked the view against the storage's declared size and that
+  // against the entry; the bytes at hand are checked once more, since a copy
+  // trusts them.
+  const int64_t extent = checked_view_extent(record.offset, record.size, record.stride, name_);
+  if (storage.bytes.size() / elem < static_cast<uint64_t>(extent))
+    fail("tensor '" + name + "': storage '" + record.storage->key + "' holds fewer elements than its view needs");
   const uint8_t* first = storage.bytes.data() + record.offset * elem;
   if (storage.in_map && is_contiguous(record.size, record.stride) &&
       reinterpret_cast<uintptr_t>(first) % elem == 0)

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "tformer/core/checked_size.h"
 #include "tformer/core/error.h"
 #include "tformer/io/atomic_file.h"
 #include "tformer/io/json_file.h"
@@ -88,16 +89,14 @@ void SafetensorsFile::parse_header() {
     TF_CHECK(shape_field->size() <= static_cast<size_t>(kMaxDims),
              where << ": field 'shape': rank " << shape_field->size() << " exceeds " << kMaxDims);
     std::vector<int64_t> dims;
-    size_t nbytes = dtype_size(*dtype);
     for (const auto& d : *shape_field) {
       size_t dim = 0;
-      TF_CHECK(as_size(d, dim), where << ": field 'shape': " << d.dump()
-                                      << " is not a non-negative integer");
-      TF_CHECK(!__builtin_mul_overflow(nbytes, dim, &nbytes), where << ": field 'shape': "
-                                                                    << shape_field->dump()
-                                                                    << " overflows the byte size");
+      TF_CHECK(as_size(d, dim) && dim <= size_t(INT64_MAX),
+               where << ": field 'shape': " << json_excerpt(d) << " is not a non-negative 64-bit integer");
       dims.push_back(static_cast<int64_t>(dim));
     }
+    const size_t nbytes =
+        checked_nbytes(checked_numel(dims, where + ": field 'shape'"), dtype_size(*dtype), where + ": field 'shape'");
 
     auto offsets_field = entry.find("data_offsets");
     size_t begin = 0, end = 0;

@@ -28,11 +28,26 @@ T field(const nlohmann::json& j, const char* name, T fallback, const std::string
   }
 }
 
-int64_t positive(const nlohmann::json& j, const char* name, int64_t fallback,
+// Bounds no real BERT-family checkpoint comes near (the largest vocabularies
+// hold ~250,000 tokens): a config past them is corrupt or hostile, and would
+// otherwise size buffers from a number nobody checked.
+constexpr int64_t kMaxVocabSize = int64_t(1) << 24;
+constexpr int64_t kMaxHiddenSize = int64_t(1) << 16;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxIntermediateSize = int64_t(1) << 20;
+constexpr int64_t kMaxPositions = int64_t(1) << 20;
+constexpr int64_t kMaxTypeVocabSize = int64_t(1) << 16;
+constexpr int64_t kMaxLabels = int64_t(1) << 16;
+
+int64_t positive(const nlohmann::json& j, const char* name, int64_t fallback, int64_t max,
                  const std::string& source) {
-  int64_t v = field<int64_t>(j, name, fallback, source);
-  TF_CHECK(v > 0, source << ": field '" << name << "' must be positive, found " << v);
-  return v;
+  return io::json_int_field(j, name, 1, max, source).value_or(fallback);
+}
+
+// id2label's keys are decimal ids: "0", "1", ...
+std::optional<size_t> label_id(const std::string& key) {
+  if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoul(key);
 }
 }  // namespace
 
@@ -40,19 +55,26 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   TF_CHECK(j.is_object(), source << ": expected a JSON object");
   BertConfig c;
   c.source = source;
-  c.vocab_size = positive(j, "vocab_size", c.vocab_size, source);
-  c.hidden_size = positive(j, "hidden_size", c.hidden_size, source);
-  c.num_hidden_layers = positive(j, "num_hidden_layers", c.num_hidden_layers, source);
-  c.num_attention_heads = positive(j, "num_attention_heads", c.num_attention_heads, source);
-  c.intermediate_size = positive(j, "intermediate_size", c.intermediate_size, source);
-  c.max_position_embeddings = positive(j, "max_position_embeddings", c.max_position_embeddings, source);
-  c.type_vocab_size = positive(j, "type_vocab_size", c.type_vocab_size, source);
+  c.vocab_size = positive(j, "vocab_size", c.vocab_size, kMaxVocabSize, source);
+  c.hidden_size = positive(j, "hidden_size", c.hidden_size, kMaxHiddenSize, source);
+  c.num_hidden_layers = positive(j, "num_hidden_layers", c.num_hidden_layers, kMaxLayers, source);
+  c.num_attention_heads = positive(j, "num_attention_heads", c.num_attention_heads, c.hidden_size, source);
+  c.intermediate_size = positive(j, "intermediate_size", c.intermediate_size, kMaxIntermediateSize, source);
+  c.max_position_embeddings =
+      positive(j, "max_position_embeddings", c.max_position_embeddings, kMaxPositions, source);
+  c.type_vocab_size = positive(j, "type_vocab_size", c.type_vocab_size, kMaxTypeVocabSize, source);
   c.layer_norm_eps = static_cast<float>(field<double>(j, "layer_norm_eps", c.layer_norm_eps, source));
-  c.pad_token_id = field<int32_t>(j, "pad_token_id", c.pad_token_id, source);
+  c.pad_token_id = static_cast<int32_t>(
+      io::json_int_field(j, "pad_token_id", 0, c.vocab_size - 1, source).value_or(c.pad_token_id));
   c.hidden_dropout_prob = static_cast<float>(field<double>(j, "hidden_dropout_prob", c.hidden_dropout_prob, source));
   c.attention_probs_dropout_prob = static_cast<float>(
       field<double>(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source));
   c.initializer_range = static_cast<float>(field<double>(j, "initializer_range", c.initializer_range, source));
+  TF_CHECK(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps >= 0,
+           source << ": field 'layer_norm_eps' must be a finite non-negative number, found " << c.layer_norm_eps);
+  TF_CHECK(std::isfinite(c.initializer_range) && c.initializer_range >= 0,
+           source << ": field 'initializer_range' must be a finite non-negative number, found "
+                  << c.initializer_range);
   TF_CHECK(c.hidden_dropout_prob >= 0 && c.hidden_dropout_prob < 1,
            source << ": field 'hidden_dropout_prob' must be in [0, 1), found " << c.hidden_dropout_prob);
   TF_CHECK(c.attention_probs_dropout_prob >= 0 && c.attention_probs_dropout_prob < 1,
@@ -69,20 +91,22 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
 
   // Labels: id2label wins; else num_labels (default 2) with LABEL_i names.
   if (auto it = j.find("id2label"); it != j.end() && it->is_object() && !it->empty()) {
+    TF_CHECK(static_cast<int64_t>(it->size()) <= kMaxLabels,
+             source << ": field 'id2label' has " << it->size() << " labels, more than " << kMaxLabels);
     c.id2label.assign(it->size(), "");
+    std::vector<bool> seen(it->size(), false);
     for (auto& [key, value] : it->items()) {
-      size_t id = 0;
-      try {
-        id = std::stoul(key);
-      } catch (const std::exception&) {
-        TF_FAIL(source << ": id2label key '" << key << "' is not an integer");
-      }
-      TF_CHECK(id < c.id2label.size() && value.is_string(),
-               source << ": id2label entry '" << key << "' is out of range or not a string");
-      c.id2label[id] = value.get<std::string>();
+      const std::optional<size_t> id = label_id(key);
+      TF_CHECK(id, source << ": field 'id2label': key '" << key << "' is not a label id (0, 1, ...)");
+      TF_CHECK(*id < c.id2label.size() && !seen[*id] && value.is_string(),
+               source << ": field 'id2label': entry '" << key
+                      << "' is out of range, repeated or not a string (ids must be 0 to "
+                      << c.id2label.size() - 1 << ", each once)");
+      seen[*id] = true;
+      c.id2label[*id] = value.get<std::string>();
     }
   } else {
-    int64_t n = positive(j, "num_labels", 2, source);
+    const int64_t n = positive(j, "num_labels", 2, kMaxLabels, source);
     c.id2label.clear();
     for (int64_t i = 0; i < n; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
   }

@@ -55,7 +55,16 @@ BertTokenizer BertTokenizer::from_vocab_file(const fs::path& vocab_txt, const Be
   // [MASK] is optional: a vocabulary without it simply has no mask token.
   if (tokenizer.vocab_->contains(cfg.mask_token)) tokenizer.add_token(cfg.mask_token, std::nullopt, true, where);
   for (const auto& token : cfg.additional_special_tokens) tokenizer.add_token(token, std::nullopt, true, where);
-  for (const auto& added : cfg.added_tokens) tokenizer.add_token(added.content, added.id, added.special, where);
+  // Added tokens take the ids after the vocabulary's; an id past those (which
+  // would size the id table from one number in tokenizer_config.json) is refused.
+  const size_t id_limit = tokenizer.vocab_->id_limit() + cfg.additional_special_tokens.size() + cfg.added_tokens.size();
+  for (const auto& added : cfg.added_tokens) {
+    TF_CHECK(!added.id || static_cast<size_t>(*added.id) < id_limit,
+             where << ": added token '" << added.content << "' (tokenizer_config.json's added_tokens_decoder) has id "
+                   << *added.id << ", past the vocabulary's " << tokenizer.vocab_->id_limit() << " entries and "
+                   << id_limit - tokenizer.vocab_->id_limit() << " added tokens");
+    tokenizer.add_token(added.content, added.id, added.special, where);
+  }
 
   BasicTokenizerOptions basic;
   basic.lowercase = cfg.do_lower_case;

@@ -1,40 +1,30 @@
 #include "tformer/tokenizers/tokenizer_config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tformer/core/error.h"
+#include "tformer/io/json_file.h"
 
 namespace tformer::tokenizers {
 
 using nlohmann::json;
-
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  TF_CHECK(file, path.string() << ": cannot open the file");
-  try {
-    return json::parse(file);
-  } catch (const json::exception& e) {
-    TF_FAIL(path.string() << ": invalid JSON: " << e.what());
-  }
-}
+using io::json_excerpt;
+using io::read_json_file;
 
 std::string token_content(const json& value, const std::string& where) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_object() && value.contains("content") && value["content"].is_string()) {
     return value["content"].get<std::string>();
   }
-  TF_FAIL(where << ": expected a token string or an object with \"content\", got " << value.dump());
+  TF_FAIL(where << ": expected a token string or an object with \"content\", got " << json_excerpt(value));
 }
 
 size_t parse_max_length(const json& value, const std::string& where) {
-  if (value.is_number_unsigned()) return value.get<size_t>();
-  if (value.is_number_float() && value.get<double>() >= 0) {
-    const double v = value.get<double>();
-    // transformers stores "no limit" as int(1e30), which JSON readers see as a float.
-    return v >= 1e18 ? kNoModelMaxLength : static_cast<size_t>(v);
-  }
-  TF_FAIL(where << ": expected a non-negative length, got " << value.dump());
+  // transformers stores "no limit" as int(1e30): an integer past uint64 that
+  // JSON readers see as a float. Any length from 1e18 on means the same.
+  if (value.is_number_float() && value.get<double>() >= 1e18) return kNoModelMaxLength;
+  if (value.is_number_unsigned() && value.get<uint64_t>() >= uint64_t(1e18)) return kNoModelMaxLength;
+  return static_cast<size_t>(io::json_to_int(value, 0, INT64_MAX, where));
 }
 
 namespace {
@@ -46,7 +36,7 @@ void read_field(const json& config, const char* key, T& field, const std::string
   try {
     field = it->get<T>();
   } catch (const json::exception&) {
-    TF_FAIL(where << ": field \"" << key << "\" has the wrong type: " << it->dump());
+    TF_FAIL(where << ": field \"" << key << "\" has the wrong type: " << json_excerpt(*it));
   }
 }
 
@@ -90,11 +80,12 @@ void BertTokenizerConfig::update_from_json(const json& config, const std::string
     for (const auto& [id_text, token] : it->items()) {
       const std::string field_where = where + ": \"added_tokens_decoder\" \"" + id_text + "\"";
       AddedToken added{token_content(token, field_where), true, std::nullopt};
-      try {
-        added.id = std::stoi(id_text);
-      } catch (const std::exception&) {
-        TF_FAIL(field_where << ": the key must be an integer id");
-      }
+      TF_CHECK(!id_text.empty() && id_text.size() <= 10 && id_text.find_first_not_of("0123456789") == std::string::npos,
+               field_where << ": the key must be an integer id");
+      // Its range is checked against the vocabulary (BertTokenizer::add_token).
+      const int64_t id = std::stoll(id_text);
+      TF_CHECK(id <= INT32_MAX, field_where << ": id " << id << " is past 2^31 - 1");
+      added.id = static_cast<int32_t>(id);
       if (token.is_object()) read_field(token, "special", added.special, field_where);
       added_tokens.push_back(std::move(added));
     }

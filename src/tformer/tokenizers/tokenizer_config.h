@@ -46,8 +46,6 @@ struct BertTokenizerConfig {
   static BertTokenizerConfig from_json_file(const std::filesystem::path& path);
 };
 
-// Reads a JSON file; the Error names the path.
-nlohmann::json read_json_file(const std::filesystem::path& path);
 // A token written as "[X]" or as {"content": "[X]", ...} (AddedToken).
 std::string token_content(const nlohmann::json& value, const std::string& where);
 // model_max_length as stored (an integer or a huge float meaning no limit).
