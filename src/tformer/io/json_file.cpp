@@ -35,6 +35,9 @@ nlohmann::json parse_json(std::string_view text, const std::string& origin) {
       }
     }
     TF_FAIL(origin << ": invalid JSON at line " << line << ", column " << column << ": " << e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // A number past double's range (1e400) is out_of_range, not a parse error.
+    TF_FAIL(origin << ": invalid JSON: " << e.what());
   }
 }
 
