@@ -103,6 +103,12 @@ TEST(JsonToInt, FieldIsAbsentWhenMissingOrNull) {
   expect_error([&] { io::json_int_field(object, "c", 0, 10, "cfg.json"); }, {"cfg.json: field 'c'", "1e+30"});
 }
 
+TEST(JsonParse, NumberPastDoublesRangeIsAnError) {
+  // nlohmann reports 1e400 as out_of_range, not as a parse error.
+  expect_error([] { io::parse_json(R"({"total_size": 1e400})", "model.safetensors.index.json"); },
+               {"model.safetensors.index.json", "invalid JSON"});
+}
+
 std::string nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 TEST(JsonDepth, RealNestingParsesAndDeepNestingIsRefused) {
