@@ -125,9 +125,12 @@ void open_sharded(Checkpoint::Impl& impl, const fs::path& index_path) {
     auto shard = shards.find(shard_name);
     if (shard == shards.end()) {
       fs::path shard_path = index_path.parent_path() / shard_name;
-      TF_CHECK(fs::is_regular_file(shard_path), index << ": tensor '" << tensor << "' is in shard '"
-                                                       << shard_name << "', which is missing ("
-                                                       << shard_path.string() << ")");
+      // The name comes from the file: one the system cannot look up (too long)
+      // is missing too, not a filesystem_error.
+      std::error_code error;
+      const bool present = fs::is_regular_file(shard_path, error);
+      TF_CHECK(present, index << ": tensor '" << tensor << "' is in shard '" << shard_name << "', which is missing ("
+                              << (error ? error.message() : shard_path.string()) << ")");
       impl.sources.push_back(open_weights_file(shard_path));
       const TensorSource& source = *impl.sources.back();
       for (const auto& [key, value] : source.metadata()) impl.metadata[key] = value;
