@@ -68,7 +68,8 @@ reason() {
   done
   [ -n "$line" ] || line="exit status $2, no report (see the log)"
   line=$(echo "$line" | sed -E "s|$ROOT/||g; s/^==[0-9]+== ?//; s/^ +//; s/ on (unknown )?address .*//")
-  frame=$(grep -a -E '^ +#[0-9]+ ' "$log" | grep -a -o -E '(src/tformer|fuzz)/[^ :]+\.(cpp|h):[0-9]+' | head -n1 || true)
+  frame=$(grep -a -E '^ +#[0-9]+ ' "$log" | grep -a -o -E '(src/tformer|fuzz)/[^ :]+\.(cpp|h):[0-9]+' |
+    head -n1 || true)
   [ -n "$frame" ] && [[ $line != *"$frame"* ]] && line+=" [at $frame]"
   echo "$line" | cut -c1-240
 }
@@ -119,11 +120,13 @@ fuzz() {
   field() { echo "$last" | grep -o -E "$1: [0-9]+(/[0-9]+[a-zA-Z]*)?" | awk '{print $2}'; }
   local corp
   corp=$(field corp)
-  printf 'fuzz %ss of %ss: execs %s (%s/s) cov %s ft %s corpus %s inputs, %s (%s new)' "$elapsed" "$seconds" "${execs:-?}" \
+  printf 'fuzz %ss of %ss: execs %s (%s/s) cov %s ft %s corpus %s inputs, %s (%s new)' \
+    "$elapsed" "$seconds" "${execs:-?}" \
     "${speed:-?}" "$(field cov)" "$(field ft)" "${corp%%/*}" "${corp#*/}" "${new:-?}" >"$results.fuzz"
   if ((rc != 0)); then
     local artifact
-    artifact=$(grep -a -o -E 'Test unit written to [^ ]+' "$log" | tail -n1 | sed "s|Test unit written to ||; s|$ROOT/||")
+    artifact=$(grep -a -o -E 'Test unit written to [^ ]+' "$log" | tail -n1 |
+      sed "s|Test unit written to ||; s|$ROOT/||")
     echo "    FOUND $(reason "$log" "$rc")${artifact:+ -> $artifact}" >>"$results.details"
     return 1
   fi
