@@ -103,6 +103,15 @@ TEST(JsonToInt, FieldIsAbsentWhenMissingOrNull) {
   expect_error([&] { io::json_int_field(object, "c", 0, 10, "cfg.json"); }, {"cfg.json: field 'c'", "1e+30"});
 }
 
+TEST(JsonKeyToInt, TakesDecimalIdsOnly) {
+  EXPECT_EQ(io::json_key_to_int("0", 10), 0);
+  EXPECT_EQ(io::json_key_to_int("30522", INT32_MAX), 30522);
+  EXPECT_EQ(io::json_key_to_int("2147483647", INT32_MAX), INT32_MAX);
+  for (const char* key : {"", "-1", "+1", "1e3", " 1", "1 ", "0x10", "12abc", "2147483648", "99999999999999999999"})
+    EXPECT_FALSE(io::json_key_to_int(key, INT32_MAX).has_value()) << key;
+  EXPECT_FALSE(io::json_key_to_int("11", 10).has_value());
+}
+
 TEST(JsonParse, NumberPastDoublesRangeIsAnError) {
   // nlohmann reports 1e400 as out_of_range, not as a parse error.
   expect_error([] { io::parse_json(R"({"total_size": 1e400})", "model.safetensors.index.json"); },

@@ -84,6 +84,13 @@ int64_t json_to_int(const nlohmann::json& value, int64_t min, int64_t max, std::
   return result;
 }
 
+std::optional<int64_t> json_key_to_int(std::string_view key, int64_t max) {
+  if (key.empty() || key.size() > 18 || key.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  const int64_t value = std::stoll(std::string(key));  // 18 digits always fit
+  return value <= max ? std::optional(value) : std::nullopt;
+}
+
 std::optional<int64_t> json_int_field(const nlohmann::json& object, const char* key, int64_t min, int64_t max,
                                       std::string_view origin) {
   auto it = object.find(key);

@@ -34,6 +34,10 @@ std::string json_excerpt(const nlohmann::json& value);
 // got <value>"; `where` names the file and the field.
 int64_t json_to_int(const nlohmann::json& value, int64_t min, int64_t max, std::string_view where);
 
+// An object key that names an id, as id2label's "0" or added_tokens_decoder's
+// "30522": decimal digits only, at most `max`; nullopt for anything else.
+std::optional<int64_t> json_key_to_int(std::string_view key, int64_t max);
+
 // `object[key]` through json_to_int, its errors naming "<origin>: field
 // 'key'"; nullopt when the key is absent or null.
 std::optional<int64_t> json_int_field(const nlohmann::json& object, const char* key, int64_t min, int64_t max,

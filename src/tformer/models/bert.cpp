@@ -43,12 +43,6 @@ int64_t positive(const nlohmann::json& j, const char* name, int64_t fallback, in
                  const std::string& source) {
   return io::json_int_field(j, name, 1, max, source).value_or(fallback);
 }
-
-// id2label's keys are decimal ids: "0", "1", ...
-std::optional<size_t> label_id(const std::string& key) {
-  if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::stoul(key);
-}
 }  // namespace
 
 BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& source) {
@@ -96,9 +90,9 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
     c.id2label.assign(it->size(), "");
     std::vector<bool> seen(it->size(), false);
     for (auto& [key, value] : it->items()) {
-      const std::optional<size_t> id = label_id(key);
+      const std::optional<int64_t> id = io::json_key_to_int(key, kMaxLabels);
       TF_CHECK(id, source << ": field 'id2label': key '" << key << "' is not a label id (0, 1, ...)");
-      TF_CHECK(*id < c.id2label.size() && !seen[*id] && value.is_string(),
+      TF_CHECK(*id < static_cast<int64_t>(c.id2label.size()) && !seen[*id] && value.is_string(),
                source << ": field 'id2label': entry '" << key
                       << "' is out of range, repeated or not a string (ids must be 0 to "
                       << c.id2label.size() - 1 << ", each once)");

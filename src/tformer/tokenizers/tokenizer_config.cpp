@@ -80,12 +80,10 @@ void BertTokenizerConfig::update_from_json(const json& config, const std::string
     for (const auto& [id_text, token] : it->items()) {
       const std::string field_where = where + ": \"added_tokens_decoder\" \"" + id_text + "\"";
       AddedToken added{token_content(token, field_where), true, std::nullopt};
-      TF_CHECK(!id_text.empty() && id_text.size() <= 10 && id_text.find_first_not_of("0123456789") == std::string::npos,
-               field_where << ": the key must be an integer id");
-      // Its range is checked against the vocabulary (BertTokenizer::add_token).
-      const int64_t id = std::stoll(id_text);
-      TF_CHECK(id <= INT32_MAX, field_where << ": id " << id << " is past 2^31 - 1");
-      added.id = static_cast<int32_t>(id);
+      // Its range is checked against the vocabulary (BertTokenizer::from_vocab_file).
+      const std::optional<int64_t> id = io::json_key_to_int(id_text, INT32_MAX);
+      TF_CHECK(id, field_where << ": the key must be an integer id below 2^31");
+      added.id = static_cast<int32_t>(*id);
       if (token.is_object()) read_field(token, "special", added.special, field_where);
       added_tokens.push_back(std::move(added));
     }
