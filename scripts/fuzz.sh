@@ -47,6 +47,7 @@ else
   targets=("$which")
 fi
 
+bash scripts/setup.sh --fuzz >&2
 echo "== building ${#targets[@]} fuzz target(s) in build-fuzz/" >&2
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DTFORMER_BUILD_FUZZERS=ON -DTFORMER_BUILD_TESTS=OFF >/dev/null

@@ -7,10 +7,14 @@
 #                              PyTorch (python3-torch), oneDNN (libdnnl-dev), node +
 #                              npm, and ONNX Runtime (npm's onnxruntime-node, into
 #                              tools/ort/, git-ignored)
+#   scripts/setup.sh --fuzz    also clang and libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libutf8proc-dev
           nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev zlib1g-dev)
 bench=0
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 if [ "${1:-}" = "--bench" ]; then
   bench=1
   packages+=(python3-torch libdnnl-dev)
