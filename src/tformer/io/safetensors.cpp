@@ -23,17 +23,11 @@ void append_u64_le(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-// A JSON value that is a non-negative integer, as a size_t.
-bool as_size(const nlohmann::json& v, size_t& out) {
-  if (v.is_number_unsigned()) {
-    out = v.get<uint64_t>();
-    return true;
-  }
-  if (v.is_number_integer() && v.get<int64_t>() >= 0) {
-    out = static_cast<size_t>(v.get<int64_t>());
-    return true;
-  }
-  return false;
+// A size or offset of the header: a JSON integer (the reference library
+// refuses 4.0 too) in [0, 2^63).
+size_t header_size(const nlohmann::json& v, const std::string& where) {
+  TF_CHECK(v.is_number_integer(), where << ": " << json_excerpt(v) << " is not a non-negative integer");
+  return static_cast<size_t>(json_to_int(v, 0, INT64_MAX, where));
 }
 
 }  // namespace
@@ -89,21 +83,16 @@ void SafetensorsFile::parse_header() {
     TF_CHECK(shape_field->size() <= static_cast<size_t>(kMaxDims),
              where << ": field 'shape': rank " << shape_field->size() << " exceeds " << kMaxDims);
     std::vector<int64_t> dims;
-    for (const auto& d : *shape_field) {
-      size_t dim = 0;
-      TF_CHECK(as_size(d, dim) && dim <= size_t(INT64_MAX),
-               where << ": field 'shape': " << json_excerpt(d) << " is not a non-negative 64-bit integer");
-      dims.push_back(static_cast<int64_t>(dim));
-    }
+    for (const auto& d : *shape_field)
+      dims.push_back(static_cast<int64_t>(header_size(d, where + ": field 'shape'")));
     const size_t nbytes =
         checked_nbytes(checked_numel(dims, where + ": field 'shape'"), dtype_size(*dtype), where + ": field 'shape'");
 
     auto offsets_field = entry.find("data_offsets");
-    size_t begin = 0, end = 0;
-    TF_CHECK(offsets_field != entry.end() && offsets_field->is_array() &&
-                 offsets_field->size() == 2 && as_size((*offsets_field)[0], begin) &&
-                 as_size((*offsets_field)[1], end),
+    TF_CHECK(offsets_field != entry.end() && offsets_field->is_array() && offsets_field->size() == 2,
              where << ": field 'data_offsets' is not [begin, end] with non-negative integers");
+    const size_t begin = header_size((*offsets_field)[0], where + ": field 'data_offsets'");
+    const size_t end = header_size((*offsets_field)[1], where + ": field 'data_offsets'");
     TF_CHECK(begin <= end, where << ": field 'data_offsets': begin " << begin << " > end " << end);
     TF_CHECK(end <= data_size, where << ": field 'data_offsets': end " << end
                                      << " is past the data section (" << data_size
