@@ -30,6 +30,7 @@ struct TensorRecord {
   std::shared_ptr<const StorageRef> storage;
   int64_t offset = 0;  // in elements
   std::vector<int64_t> size, stride;
+  int64_t extent = 0;  // elements of the storage the view spans (add_tensor checks it)
 };
 
 // The typed storage classes torch.save names, and what they hold.
@@ -97,7 +98,7 @@ class PytorchBinFile : public TensorSource {
   [[noreturn]] void fail(const std::string& what) const { TF_FAIL(name_ << ": " << what); }
   PickleHooks hooks();
   PickleValuePtr rebuild_tensor(const PickleValue& args);
-  void add_tensor(const std::string& name, const TensorRecord& record);
+  void add_tensor(const std::string& name, TensorRecord record);
   // The storage's bytes: in the map when stored, else inflated (and cached).
   struct StorageBytes {
     std::span<const uint8_t> bytes;
@@ -235,7 +236,7 @@ PickleValuePtr PytorchBinFile::rebuild_tensor(const PickleValue& args) {
   return v;
 }
 
-void PytorchBinFile::add_tensor(const std::string& name, const TensorRecord& record) {
+void PytorchBinFile::add_tensor(const std::string& name, TensorRecord record) {
   const std::string where = name_ + ": tensor '" + name + "'";
   const StorageRef& storage = *record.storage;
   if (record.size.size() > static_cast<size_t>(kMaxDims))
@@ -243,9 +244,9 @@ void PytorchBinFile::add_tensor(const std::string& name, const TensorRecord& rec
          std::to_string(kMaxDims));
   // The view must lie inside its storage, and the storage inside its entry:
   // load() then reads nothing it was not given.
-  const int64_t extent = checked_view_extent(record.offset, record.size, record.stride, where);
-  if (extent > storage.numel)
-    fail("tensor '" + name + "': view reaches element " + std::to_string(extent - 1) + " of storage '" +
+  record.extent = checked_view_extent(record.offset, record.size, record.stride, where);
+  if (record.extent > storage.numel)
+    fail("tensor '" + name + "': view reaches element " + std::to_string(record.extent - 1) + " of storage '" +
          storage.key + "', which has " + std::to_string(storage.numel));
   const size_t storage_bytes =
       checked_nbytes(storage.numel, dtype_size(storage.dtype), where + ": storage '" + storage.key + "'");
@@ -255,15 +256,15 @@ void PytorchBinFile::add_tensor(const std::string& name, const TensorRecord& rec
   if (entry->uncompressed_size < storage_bytes)
     fail("tensor '" + name + "': storage '" + entry->name + "' has " + std::to_string(entry->uncompressed_size) +
          " bytes, fewer than its " + std::to_string(storage.numel) + " elements need");
-  if (index_.count(name)) {  // a repeated key: the last one wins, as in Python
-    records_[index_[name]] = record;
-    tensors_[index_[name]].shape = Shape(record.size);
-    tensors_[index_[name]].dtype = storage.dtype;
+  StoredTensor stored{name, storage.dtype, Shape(record.size)};
+  if (auto it = index_.find(name); it != index_.end()) {  // a repeated key: the last one wins, as in Python
+    tensors_[it->second] = std::move(stored);
+    records_[it->second] = std::move(record);
     return;
   }
   index_[name] = tensors_.size();
-  tensors_.push_back({name, storage.dtype, Shape(record.size)});
-  records_.push_back(record);
+  tensors_.push_back(std::move(stored));
+  records_.push_back(std::move(record));
 }
 
 PytorchBinFile::StorageBytes PytorchBinFile::storage_bytes(const StorageRef& storage) const {
@@ -284,10 +285,9 @@ Tensor PytorchBinFile::load(const std::string& name) const {
   if (info.shape.numel() == 0) return Tensor::empty(info.shape, info.dtype);
   const StorageBytes storage = storage_bytes(*record.storage);
   // add_tensor checked the view against the storage's declared size and that
-  // against the entry; the bytes at hand are checked once more, since a copy
-  // trusts them.
-  const int64_t extent = checked_view_extent(record.offset, record.size, record.stride, name_);
-  if (storage.bytes.size() / elem < static_cast<uint64_t>(extent))
+  // against the entry; the bytes at hand are checked once more, since the
+  // copy below trusts them.
+  if (storage.bytes.size() / elem < static_cast<uint64_t>(record.extent))
     fail("tensor '" + name + "': storage '" + record.storage->key + "' holds fewer elements than its view needs");
   const uint8_t* first = storage.bytes.data() + record.offset * elem;
   if (storage.in_map && is_contiguous(record.size, record.stride) &&
