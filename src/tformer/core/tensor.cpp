@@ -76,10 +76,22 @@ void* allocate_buffer(size_t bytes) {
 }
 }  // namespace
 
+namespace {
+// A tensor's bytes. Shape already bounds numel, so only the product with the
+// element size can overflow; the message is built only then, not on every
+// allocation.
+size_t tensor_nbytes(const Shape& shape, DType dtype) {
+  const size_t element_size = dtype_size(dtype);
+  if (static_cast<uint64_t>(shape.numel()) <= kMaxTensorBytes / element_size)
+    return static_cast<size_t>(shape.numel()) * element_size;
+  return checked_nbytes(shape.numel(), element_size, "tensor of shape " + shape.str());  // throws
+}
+}  // namespace
+
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;
   t.storage_ = std::make_shared<Storage>();
-  const size_t bytes = checked_nbytes(shape.numel(), dtype_size(dtype), "tensor of shape " + shape.str());
+  const size_t bytes = tensor_nbytes(shape, dtype);
   t.storage_->data = allocate_buffer(bytes);
   t.storage_->nbytes = bytes;
   t.storage_->owned = true;
@@ -115,7 +127,7 @@ Tensor Tensor::borrow(std::shared_ptr<const void> owner, void* data, const Shape
   Tensor t;
   t.storage_ = std::make_shared<Storage>();
   t.storage_->data = data;
-  t.storage_->nbytes = checked_nbytes(shape.numel(), dtype_size(dtype), "tensor of shape " + shape.str());
+  t.storage_->nbytes = tensor_nbytes(shape, dtype);
   t.storage_->owner = std::move(owner);
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);

@@ -237,24 +237,24 @@ PickleValuePtr PytorchBinFile::rebuild_tensor(const PickleValue& args) {
 }
 
 void PytorchBinFile::add_tensor(const std::string& name, TensorRecord record) {
-  const std::string where = name_ + ": tensor '" + name + "'";
+  const std::string tensor = "tensor '" + name + "'";
+  const std::string where = name_ + ": " + tensor;  // for the checks that do not go through fail()
   const StorageRef& storage = *record.storage;
   if (record.size.size() > static_cast<size_t>(kMaxDims))
-    fail("tensor '" + name + "': rank " + std::to_string(record.size.size()) + " exceeds " +
-         std::to_string(kMaxDims));
+    fail(tensor + ": rank " + std::to_string(record.size.size()) + " exceeds " + std::to_string(kMaxDims));
   // The view must lie inside its storage, and the storage inside its entry:
   // load() then reads nothing it was not given.
   record.extent = checked_view_extent(record.offset, record.size, record.stride, where);
   if (record.extent > storage.numel)
-    fail("tensor '" + name + "': view reaches element " + std::to_string(record.extent - 1) + " of storage '" +
+    fail(tensor + ": view reaches element " + std::to_string(record.extent - 1) + " of storage '" +
          storage.key + "', which has " + std::to_string(storage.numel));
   const size_t storage_bytes =
       checked_nbytes(storage.numel, dtype_size(storage.dtype), where + ": storage '" + storage.key + "'");
   const ZipEntry* entry = zip_->find(folder_ + "data/" + storage.key);
   if (!entry)
-    fail("tensor '" + name + "': storage '" + folder_ + "data/" + storage.key + "' is missing from the archive");
+    fail(tensor + ": storage '" + folder_ + "data/" + storage.key + "' is missing from the archive");
   if (entry->uncompressed_size < storage_bytes)
-    fail("tensor '" + name + "': storage '" + entry->name + "' has " + std::to_string(entry->uncompressed_size) +
+    fail(tensor + ": storage '" + entry->name + "' has " + std::to_string(entry->uncompressed_size) +
          " bytes, fewer than its " + std::to_string(storage.numel) + " elements need");
   StoredTensor stored{name, storage.dtype, Shape(record.size)};
   if (auto it = index_.find(name); it != index_.end()) {  // a repeated key: the last one wins, as in Python
