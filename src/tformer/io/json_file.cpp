@@ -98,4 +98,17 @@ std::optional<int64_t> json_int_field(const nlohmann::json& object, const char* 
   return json_to_int(*it, min, max, std::string(origin) + ": field '" + key + "'");
 }
 
+void throw_wrong_json_type(const char* key, const nlohmann::json& value, std::string_view origin) {
+  TF_FAIL(origin << ": field '" << key << "' has the wrong type (" << value.type_name() << ")");
+}
+
+double json_number_field(const nlohmann::json& object, const char* key, double fallback, double min, double max,
+                         std::string_view origin) {
+  const double value = json_field<double>(object, key, fallback, origin);
+  TF_CHECK(std::isfinite(value) && value >= min && value <= max,
+           origin << ": field '" << key << "' must be a number in [" << min << ", " << max << "], found "
+                  << value);
+  return value;
+}
+
 }  // namespace tformer::io

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -38,9 +39,34 @@ int64_t json_to_int(const nlohmann::json& value, int64_t min, int64_t max, std::
 // "30522": decimal digits only, at most `max`; nullopt for anything else.
 std::optional<int64_t> json_key_to_int(std::string_view key, int64_t max);
 
+template <class T>
+bool json_value_is(const nlohmann::json& value) {
+  if constexpr (std::is_same_v<T, std::string>) return value.is_string();
+  else if constexpr (std::is_same_v<T, bool>) return value.is_boolean();
+  else return value.is_number();
+}
+[[noreturn]] void throw_wrong_json_type(const char* key, const nlohmann::json& value, std::string_view origin);
+
 // `object[key]` through json_to_int, its errors naming "<origin>: field
 // 'key'"; nullopt when the key is absent or null.
 std::optional<int64_t> json_int_field(const nlohmann::json& object, const char* key, int64_t min, int64_t max,
                                       std::string_view origin);
+
+// `object[key]` as a T (a string, a bool, a double), or `fallback` when the
+// key is absent or null; a value of another JSON type throws
+// "<origin>: field 'key' has the wrong type (...)". Numbers that size
+// buffers go through json_int_field instead.
+template <class T>
+T json_field(const nlohmann::json& object, const char* key, T fallback, std::string_view origin) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  if (!json_value_is<T>(*it)) throw_wrong_json_type(key, *it, origin);
+  return it->get<T>();
+}
+
+// A finite number in [min, max] (an epsilon, a rope_theta): json_field's
+// rules, and a value outside the range names the field and the range.
+double json_number_field(const nlohmann::json& object, const char* key, double fallback, double min, double max,
+                         std::string_view origin);
 
 }  // namespace tformer::io

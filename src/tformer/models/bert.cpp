@@ -17,17 +17,6 @@ namespace tformer::models {
 // ---------------------------------------------------------------- config
 
 namespace {
-template <class T>
-T field(const nlohmann::json& j, const char* name, T fallback, const std::string& source) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    TF_FAIL(source << ": field '" << name << "' has the wrong type (" << it->type_name() << ")");
-  }
-}
-
 // Bounds no real BERT-family checkpoint comes near (the largest vocabularies
 // hold ~250,000 tokens): a config past them is corrupt or hostile, and would
 // otherwise size buffers from a number nobody checked.
@@ -57,13 +46,15 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   c.max_position_embeddings =
       positive(j, "max_position_embeddings", c.max_position_embeddings, kMaxPositions, source);
   c.type_vocab_size = positive(j, "type_vocab_size", c.type_vocab_size, kMaxTypeVocabSize, source);
-  c.layer_norm_eps = static_cast<float>(field<double>(j, "layer_norm_eps", c.layer_norm_eps, source));
+  c.layer_norm_eps = static_cast<float>(io::json_field<double>(j, "layer_norm_eps", c.layer_norm_eps, source));
   c.pad_token_id = static_cast<int32_t>(
       io::json_int_field(j, "pad_token_id", 0, c.vocab_size - 1, source).value_or(c.pad_token_id));
-  c.hidden_dropout_prob = static_cast<float>(field<double>(j, "hidden_dropout_prob", c.hidden_dropout_prob, source));
+  c.hidden_dropout_prob =
+      static_cast<float>(io::json_field<double>(j, "hidden_dropout_prob", c.hidden_dropout_prob, source));
   c.attention_probs_dropout_prob = static_cast<float>(
-      field<double>(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source));
-  c.initializer_range = static_cast<float>(field<double>(j, "initializer_range", c.initializer_range, source));
+      io::json_field<double>(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source));
+  c.initializer_range =
+      static_cast<float>(io::json_field<double>(j, "initializer_range", c.initializer_range, source));
   TF_CHECK(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps >= 0,
            source << ": field 'layer_norm_eps' must be a finite non-negative number, found " << c.layer_norm_eps);
   TF_CHECK(std::isfinite(c.initializer_range) && c.initializer_range >= 0,
@@ -74,12 +65,12 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   TF_CHECK(c.attention_probs_dropout_prob >= 0 && c.attention_probs_dropout_prob < 1,
            source << ": field 'attention_probs_dropout_prob' must be in [0, 1), found "
                   << c.attention_probs_dropout_prob);
-  c.hidden_act_name = field<std::string>(j, "hidden_act", c.hidden_act_name, source);
+  c.hidden_act_name = io::json_field<std::string>(j, "hidden_act", c.hidden_act_name, source);
   c.hidden_act = kernels::activation_from_name(c.hidden_act_name, source);
   TF_CHECK(c.hidden_size % c.num_attention_heads == 0,
            source << ": hidden_size " << c.hidden_size << " is not a multiple of num_attention_heads "
                   << c.num_attention_heads);
-  const std::string pos = field<std::string>(j, "position_embedding_type", "absolute", source);
+  const std::string pos = io::json_field<std::string>(j, "position_embedding_type", "absolute", source);
   TF_CHECK(pos == "absolute", source << ": position_embedding_type '" << pos
                                      << "' is not supported (only 'absolute')");
 
