@@ -19,11 +19,11 @@ void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k
                  const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask,
                  int64_t head, float* probs, const ProbsDropout& dropout = {},
                  float* dropped = nullptr) {
-  const int64_t b = head / s.heads, h = head % s.heads;
+  const int64_t b = head / s.heads, h = head % s.heads, hk = s.kv_head(h);
   const int64_t sq = s.q_len, sk = s.kv_len, d = s.head_dim;
   // The scale is applied to the scores, not folded into the GEMM's alpha:
   // with alpha = 1 the GEMM reads Q where it lies instead of packing it.
-  head_gemm(false, true, sq, sk, d, 1.0f, head_ptr(q, b, h), q.row_stride, head_ptr(k, b, h),
+  head_gemm(false, true, sq, sk, d, 1.0f, head_ptr(q, b, h), q.row_stride, head_ptr(k, b, hk),
             k.row_stride, probs, sk);
   for (int64_t i = 0; i < sq; ++i) {
     float* row = probs + i * sk;
@@ -37,7 +37,7 @@ void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k
                      dropout.offset + static_cast<uint64_t>(head * sq * sk));
     weights = dropped;
   }
-  head_gemm(false, false, sq, d, sk, 1.0f, weights, sk, head_ptr(v, b, h), v.row_stride,
+  head_gemm(false, false, sq, d, sk, 1.0f, weights, sk, head_ptr(v, b, hk), v.row_stride,
             head_ptr(out, b, h), out.row_stride);
 }
 }  // namespace

@@ -32,8 +32,13 @@ struct AttentionMask {
   float fill = -3.4028234663852886e38f;  // torch.finfo(float32).min, as HF adds
 };
 
+// Grouped-query attention (Ainslie et al., 2023): with kv_heads < heads,
+// query head h reads key/value head h / (heads / kv_heads); 0 means as many
+// as the queries (multi-head attention).
 struct AttentionShape {
   int64_t batch = 0, heads = 0, q_len = 0, kv_len = 0, head_dim = 0;
+  int64_t kv_heads = 0;
+  int64_t kv_head(int64_t h) const { return kv_heads > 0 ? h / (heads / kv_heads) : h; }
 };
 
 void attention(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
