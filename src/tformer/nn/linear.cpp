@@ -11,6 +11,15 @@ Linear Linear::load(const io::WeightView& vb, int64_t in_features, int64_t out_f
   return l;
 }
 
+Linear Linear::load_conv1d(const io::WeightView& vb, int64_t in_features, int64_t out_features) {
+  Linear l;
+  const Tensor stored = vb.get("weight", {in_features, out_features});
+  l.weight_ = {vb.full_name("weight"), stored.transpose(0, 1).contiguous(), {}, true};
+  l.bias_ = {vb.full_name("bias"), vb.get("bias", {out_features}), {}, false};
+  l.pack();
+  return l;
+}
+
 void Linear::pack(kernels::GemmFormat format) {
   packed_ = kernels::PackedB::pack(weight_.value.data<float>(), in_features(), /*trans_b=*/true, in_features(),
                                    out_features(), active_isa(), format);
@@ -64,6 +73,32 @@ void Linear::forward(const float* x, int64_t rows, float* y,
   else
     kernels::linear(x, rows, in_features(), weight_.value.data<float>(), bias, out_features(), y, activation,
                     format_);
+}
+
+void Linear::forward_add(const float* x, int64_t rows, float* y) const {
+  kernels::GemmArgs g;
+  g.m = rows;
+  g.a = x;
+  g.lda = in_features();
+  g.c = y;
+  g.ldc = out_features();
+  g.beta = 1.0f;
+  g.bias = bias_.value.defined() ? bias_.value.data<float>() : nullptr;
+  if (!packed_.empty()) return kernels::gemm(g, packed_);
+  g.trans_b = true;
+  g.n = out_features();
+  g.k = in_features();
+  g.b = weight_.value.data<float>();
+  g.ldb = in_features();
+  g.format = format_;
+  kernels::gemm(g);
+}
+
+int64_t Linear::weight_bytes() const {
+  // A bf16 weight stays fp32 where the CPU lacks AVX512-BF16 (gemm.h).
+  const kernels::GemmFormat stored = packed_.empty() ? format_ : packed_.format();
+  const int64_t bytes_per_weight = stored == kernels::GemmFormat::F32 ? 4 : stored == kernels::GemmFormat::BF16 ? 2 : 1;
+  return in_features() * out_features() * bytes_per_weight;
 }
 
 kernels::LinearBackwardArgs Linear::backward_args(const float* x, int64_t x_stride, int64_t rows, const float* dy,

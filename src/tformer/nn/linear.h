@@ -27,11 +27,17 @@ class Linear {
   // The parts keep their names and become views into the fused weights, so
   // training and saving still see each of them.
   static Linear fuse_outputs(std::initializer_list<Linear*> parts);
+  // GPT-2's Conv1D: the same map with its weight stored [in_features,
+  // out_features]; transposed once at load into a Linear's layout.
+  static Linear load_conv1d(const io::WeightView& vb, int64_t in_features, int64_t out_features);
 
   // x [rows, in] → y [rows, out], optionally through an activation (fused
   // into the GEMM: each output tile is activated while in cache).
   void forward(const float* x, int64_t rows, float* y,
                std::optional<kernels::Activation> activation = std::nullopt) const;
+  // y += x · Wᵀ + b: the output added into y (a residual stream) by the GEMM
+  // itself, with no separate pass.
+  void forward_add(const float* x, int64_t rows, float* y) const;
   // Given the forward's x and dy [rows, out]: dx [rows, in] written (skipped
   // when null), weight and bias gradients accumulated when enabled.
   void backward(const float* x, int64_t rows, const float* dy, float* dx);
@@ -57,6 +63,9 @@ class Linear {
   int64_t out_features() const { return weight_.value.dim(0); }
   const Tensor& weight() const { return weight_.value; }
   const Tensor& bias() const { return bias_.value; }
+  // Bytes of weights one forward reads in the current format (a decoder
+  // reads them all for every token: the bandwidth bound of decoding).
+  int64_t weight_bytes() const;
   void parameters(ParameterList& out);
 
  private:
