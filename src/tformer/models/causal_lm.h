@@ -1,0 +1,73 @@
+// A decoder-only language model (GPT-2, Llama) as generation sees it: ids
+// in, next-token logits out, the past kept in a KV cache. Each architecture
+// lives in its own file (gpt2.h, llama.h); load_causal_lm picks one from a
+// Hugging Face directory's config.json model_type, or from a llama2.c file.
+//
+// A model owns its activation buffers: after the first step of a given
+// size, a step allocates nothing. Not re-entrant: one forward at a time.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tformer/core/tensor.h"
+#include "tformer/kernels/gemm.h"
+#include "tformer/nn/causal_self_attention.h"
+#include "tformer/nn/kv_cache.h"
+
+namespace tformer::models {
+
+struct CausalLMInfo {
+  std::string model_type;  // "gpt2", "llama"
+  int64_t vocab_size = 0, max_positions = 0, num_layers = 0, kv_dim = 0;
+  std::optional<int32_t> bos_token_id;
+  // Tokens that end a text (llama2.c's models also end a story with BOS).
+  std::vector<int32_t> eos_token_ids;
+  std::string source;  // where it was loaded from, for messages
+};
+
+// The step's buffers, shared by an architecture's layers.
+struct DecoderBuffers {
+  Tensor hidden, normed, mlp, gathered;
+  nn::AttentionScratch attention;
+  void reserve(int64_t rows, int64_t hidden_size, const nn::AttentionDims& dims);
+};
+
+class CausalLM {
+ public:
+  virtual ~CausalLM() = default;
+  const CausalLMInfo& info() const { return info_; }
+
+  // One step (nn::DecodeStep): ids [step.rows()], row b·tokens + t being
+  // sequence b's t-th new token. Writes the step's keys and values into
+  // `cache` (sized by reserve_cache) and the logits [n_logit_rows, vocab] of
+  // the rows logit_rows[i] into `logits` (every row, in order, when
+  // logit_rows is null: n_logit_rows = step.rows()).
+  virtual void forward(const int32_t* ids, const nn::DecodeStep& step, nn::KVCache& cache,
+                       const int64_t* logit_rows, int64_t n_logit_rows, float* logits) = 0;
+  // Linears compute in `format` (bf16 or int8 weights); embeddings and norms stay fp32.
+  virtual void set_weight_format(kernels::GemmFormat format) = 0;
+  // Bytes of weights read to decode one token (every Linear and the LM head).
+  virtual int64_t weight_bytes_per_token() const = 0;
+
+  void reserve_cache(nn::KVCache& cache, int64_t batch, int64_t capacity) const {
+    cache.reserve(info_.num_layers, batch, capacity, info_.kv_dim);
+  }
+
+ protected:
+  // Checks a step's ids against the vocabulary and its positions against the model's.
+  void check_step(const int32_t* ids, const nn::DecodeStep& step) const;
+  // hidden rows logit_rows (or all) → gathered, ready for the final norm; returns their count.
+  const float* gather_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
+                           const int64_t* logit_rows, int64_t n_logit_rows) const;
+  CausalLMInfo info_;
+};
+
+// A Hugging Face directory (config.json model_type "gpt2" or "llama" and its
+// weights), a llama2.c model file, or a directory holding one.
+std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& path);
+
+}  // namespace tformer::models
