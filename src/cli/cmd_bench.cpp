@@ -30,6 +30,7 @@
 #include "tformer/core/cpu.h"
 #include "tformer/core/error.h"
 #include "tformer/core/thread_pool.h"
+#include "tformer/models/causal_lm.h"
 #include "tformer/models/bert.h"
 
 namespace tformer::cli {
@@ -112,6 +113,7 @@ double gflop_per_sequence(const models::BertConfig& c, int64_t seq) {
 namespace {
 
 using namespace bench;
+
 
 void run_bench(BenchArgs a) {
   const auto [threads, dir] = prepare(a, 1, 128);
@@ -203,8 +205,16 @@ void run_bench(BenchArgs a) {
 void register_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Time BERT sequence-classification forwards (or, with --train, training steps) on a synthetic batch");
-  cmd->add_option("--model", args->model, "model directory (default: the bundled model)");
+      "bench",
+      "Time BERT sequence-classification forwards (or, with --train, training steps) on a synthetic batch, "
+      "or a decoder's prefill and decode tokens/s");
+  cmd->add_option("--model", args->model,
+                  "model directory or llama2.c file (default: the bundled BERT model); a GPT-2, Llama or "
+                  "llama2.c model is timed as a decoder");
+  cmd->add_option("--prompt-tokens", args->prompt_tokens, "decoders: prompt tokens per sequence (default 128)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  cmd->add_option("--new-tokens", args->new_tokens, "decoders: decode steps after the prefill (default 128)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   cmd->add_flag("--train", args->train,
                 "time training steps (forward, backward, clipping, AdamW) instead of forwards");
   cmd->add_option("--batch", args->batch, "sequences per forward or step (default 1; 32 with --train)")
@@ -231,6 +241,7 @@ void register_bench(CLI::App& app) {
     TF_CHECK(args->train || args->dropout < 0, "--dropout applies only with --train");
     TF_CHECK(!args->train || args->dtype != "int8", "--train runs in fp32 or bf16 (int8 is inference only)");
     if (!args->gemm.empty()) bench::run_bench_gemm(*args);
+    else if (!args->train && models::is_causal_lm(resolve_model_dir(args->model))) bench::run_bench_decoder(*args);
     else if (args->train) bench::run_bench_train(*args);
     else run_bench(*args);
   });

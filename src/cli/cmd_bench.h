@@ -28,6 +28,7 @@ struct BenchArgs {
   float dropout = -1;  // --train: hidden and attention dropout; < 0: the config's probabilities
   std::string gemm;    // --gemm MxNxK: time one packed-weight GEMM instead of a model
   std::string dtype;   // --dtype: fp32 (default) or bf16, forward passes and --gemm
+  int64_t prompt_tokens = 128, new_tokens = 128;  // decoders
 };
 
 using Clock = std::chrono::steady_clock;
@@ -66,6 +67,8 @@ double gflop_per_sequence(const models::BertConfig& c, int64_t seq);
 
 // `tformer bench --train`: timed optimizer steps (cmd_bench_train.cpp).
 void run_bench_train(const BenchArgs& a);
+// `tformer bench` on a decoder (cmd_bench_decoder.cpp): prefill and decode tokens/s.
+void run_bench_decoder(const BenchArgs& a);
 // `tformer bench --gemm MxNxK`: one Linear-layer GEMM (cmd_bench_gemm.cpp).
 void run_bench_gemm(const BenchArgs& a);
 

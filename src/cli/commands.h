@@ -12,5 +12,6 @@ void register_bench(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_generate(CLI::App& app);
 
 }  // namespace tformer::cli

@@ -17,6 +17,11 @@ std::filesystem::path resolve_model_dir(const std::string& model) {
   return std::filesystem::path(TFORMER_DEFAULT_MODEL_DIR);
 }
 
+std::filesystem::path resolve_generation_model(const std::string& model) {
+  if (!model.empty()) return model;
+  return std::filesystem::path(TFORMER_GENERATION_MODEL_DIR);
+}
+
 std::vector<std::string> read_stdin_lines() {
   std::vector<std::string> lines;
   std::string line;

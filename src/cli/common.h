@@ -14,6 +14,8 @@ namespace tformer::cli {
 // `model` as given, or the bundled default model when empty ($TFORMER_MODEL,
 // else the models/ directory of the source tree this binary was built from).
 std::filesystem::path resolve_model_dir(const std::string& model);
+// The same for text generation: the bundled stories260K when empty.
+std::filesystem::path resolve_generation_model(const std::string& model);
 
 // One text per line, split on '\n' only; a trailing '\r' is dropped.
 std::vector<std::string> read_stdin_lines();

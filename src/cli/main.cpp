@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   tformer::cli::register_convert(app);
   tformer::cli::register_train(app);
   tformer::cli::register_eval(app);
+  tformer::cli::register_generate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -83,4 +83,14 @@ std::unique_ptr<CausalLM> load_causal_lm(const fs::path& path) {
                                << "': text generation supports 'gpt2' and 'llama'");
 }
 
+bool is_causal_lm(const fs::path& path) {
+  if (!fs::is_directory(path)) return io::is_llama2c_model_file(path);
+  const fs::path config_path = path / "config.json";
+  if (!fs::exists(config_path)) return llama2c_file_in(path).has_value();
+  const nlohmann::json config = io::read_json_file(config_path);
+  const std::string type =
+      config.is_object() ? io::json_field<std::string>(config, "model_type", "", config_path.string()) : "";
+  return type == "gpt2" || type == "llama";
+}
+
 }  // namespace tformer::models

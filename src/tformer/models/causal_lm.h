@@ -69,5 +69,7 @@ class CausalLM {
 // A Hugging Face directory (config.json model_type "gpt2" or "llama" and its
 // weights), a llama2.c model file, or a directory holding one.
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& path);
+// Whether load_causal_lm would take `path` for a decoder (a BERT directory is not one).
+bool is_causal_lm(const std::filesystem::path& path);
 
 }  // namespace tformer::models

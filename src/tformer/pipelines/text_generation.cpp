@@ -53,6 +53,10 @@ TextGenerationPipeline::TextGenerationPipeline(std::unique_ptr<models::CausalLM>
                                                std::unique_ptr<tokenizers::Tokenizer> tokenizer)
     : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {}
 
+TextGenerationPipeline TextGenerationPipeline::from_pretrained(const std::filesystem::path& path) {
+  return TextGenerationPipeline(models::load_causal_lm(path), tokenizers::load_tokenizer(path));
+}
+
 std::vector<Generation> TextGenerationPipeline::operator()(const std::vector<std::string>& prompts,
                                                            const GenerationOptions& options, const TextStream& stream) {
   TF_CHECK(tokenizer_, "text generation from text needs a tokenizer");

@@ -43,6 +43,12 @@ class Tokenizer {
   virtual std::string kind() const = 0;
 };
 
+// The tokenizer of a model: a Hugging Face directory's (GPT-2's vocab.json
+// and merges.txt or a BPE tokenizer.json; Llama's tokenizer.model), or the
+// one beside a llama2.c model file (tokenizer.model, or llama2.c's tok*.bin).
+// Throws tformer::Error naming the directory when it holds none tformer reads.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_path);
+
 // Turns a stream of token byte strings into valid UTF-8 text as soon as each
 // character is complete: a character split over several tokens is held back
 // until its last byte arrives. A byte that cannot start or continue a
