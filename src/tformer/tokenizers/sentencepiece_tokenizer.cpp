@@ -61,6 +61,12 @@ std::string byte_piece_text(int byte) {
   return std::string("<0x") + kHex[byte >> 4] + kHex[byte & 15] + ">";
 }
 
+// The pieces SentencePiece segments text into (its "pieces_"); control,
+// unknown and byte pieces are only ever ids.
+bool is_segment_piece(PieceType type) {
+  return type == PieceType::Normal || type == PieceType::UserDefined || type == PieceType::Unused;
+}
+
 size_t utf8_length(unsigned char lead) { return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4; }
 
 void read_bool(const json& config, const char* key, bool& field, const std::string& where) {
@@ -180,6 +186,13 @@ SentencePieceTokenizer::SentencePieceTokenizer(SentencePieceModel model, LlamaTo
                                                 << byte_piece_text(static_cast<int>(missing - has_byte.begin()))
                                                 << " is missing");
   }
+  // Whether no piece that text merges into holds a ▁ past its first
+  // character (SentencePiece's split_by_whitespace training): then no merge
+  // crosses the start of a word, and words can be merged one by one.
+  merges_stop_at_space_ = settings_.escape_whitespaces &&
+                          std::none_of(pieces_.begin(), pieces_.end(), [](const SentencePiece& p) {
+                            return is_segment_piece(p.type) && p.text.find(kSpaceSymbol, 1) != std::string::npos;
+                          });
   std::sort(user_defined_.begin(), user_defined_.end(),
             [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
 
@@ -313,7 +326,32 @@ struct LowerPriority {
 
 void SentencePieceTokenizer::append_sentencepiece(std::string_view text, Encoding& out) const {
   const std::string normalized = normalize(text);
+  if (!merges_stop_at_space_) {
+    append_bpe(normalized, out);
+    return;
+  }
+  // Each word (a ▁ and what follows up to the next ▁) merges on its own and
+  // gives the same pieces wherever it recurs: encode it once per call.
+  std::unordered_map<std::string_view, std::pair<size_t, size_t>> encoded;  // word → its range in out
   const std::string_view all(normalized);
+  for (size_t begin = 0; begin < all.size();) {
+    const size_t end = std::min(all.size(), all.find(kSpaceSymbol, begin + 1));
+    const std::string_view word = all.substr(begin, end - begin);
+    begin = end;
+    if (const auto it = encoded.find(word); it != encoded.end()) {
+      for (size_t i = it->second.first; i < it->second.second; ++i) {
+        out.tokens.push_back(out.tokens[i]);
+        out.input_ids.push_back(out.input_ids[i]);
+      }
+      continue;
+    }
+    const size_t first = out.input_ids.size();
+    append_bpe(word, out);
+    encoded.emplace(word, std::make_pair(first, out.input_ids.size()));
+  }
+}
+
+void SentencePieceTokenizer::append_bpe(std::string_view all, Encoding& out) const {
   std::vector<Symbol> symbols;
   for (size_t pos = 0; pos < all.size();) {
     const size_t user_defined = user_defined_.empty() ? 0 : user_defined_match(all, pos);
@@ -331,8 +369,7 @@ void SentencePieceTokenizer::append_sentencepiece(std::string_view text, Encodin
     const auto id = find_piece(merged);
     if (!id) return;
     const SentencePiece& piece = pieces_[static_cast<size_t>(*id)];
-    if (piece.type != PieceType::Normal && piece.type != PieceType::UserDefined && piece.type != PieceType::Unused)
-      return;
+    if (!is_segment_piece(piece.type)) return;
     agenda.push({piece.score, left, right, merged.size()});
     // An unused piece is split back into what it was made of, the split
     // SentencePiece records last for that text.

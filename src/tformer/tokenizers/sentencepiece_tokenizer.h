@@ -84,6 +84,8 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string normalize(std::string_view text) const;
   // sp_model.encode(text) for one chunk of text without special tokens.
   void append_sentencepiece(std::string_view text, Encoding& out) const;
+  // The BPE merge loop over normalized text.
+  void append_bpe(std::string_view normalized, Encoding& out) const;
   // The ids of one symbol left after merging: its piece, the pieces an
   // unused piece was merged from, or byte pieces / <unk> when not a piece.
   void append_symbol(std::string_view text, const UnusedSplits& unused_splits, Encoding& out) const;
@@ -101,6 +103,7 @@ class SentencePieceTokenizer : public Tokenizer {
   LlamaTokenizerConfig config_;
   std::unordered_map<std::string_view, int32_t> piece_ids_;  // views of pieces_[i].text
   std::vector<std::string_view> user_defined_;  // kept whole, longest first
+  bool merges_stop_at_space_ = false;             // see the constructor
   std::array<int32_t, 256> byte_ids_{};
   int32_t unk_id_ = 0;
   std::optional<int32_t> bos_id_, eos_id_;
