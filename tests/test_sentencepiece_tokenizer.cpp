@@ -212,6 +212,16 @@ TEST(SentencePieceTokenizer, MegabyteEncodesWellUnderASecond) {
   std::printf("1 MiB encoded into %zu tokens in %.3f s\n", got.size(), seconds);
   EXPECT_LT(seconds, 1.0);
   EXPECT_EQ(llama_tiny().decode(got.input_ids, true), text);
+
+  // One word of 1 MiB: no space to split at, every merge in one queue.
+  std::string word;
+  while (word.size() < (1u << 20)) word += "LilyandTomwenttothepark.";
+  const auto word_start = std::chrono::steady_clock::now();
+  const tk::Encoding word_ids = llama_tiny().encode(word);
+  const double word_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - word_start).count();
+  std::printf("a 1 MiB word encoded into %zu tokens in %.3f s\n", word_ids.size(), word_seconds);
+  EXPECT_LT(word_seconds, 1.0);
+  EXPECT_EQ(llama_tiny().decode(word_ids.input_ids, true), word);
 }
 
 TEST(SentencePieceTokenizer, SmallModelWithoutByteFallback) {
@@ -221,6 +231,16 @@ TEST(SentencePieceTokenizer, SmallModelWithoutByteFallback) {
   EXPECT_EQ(got.input_ids, (std::vector<int32_t>{1, 9, 3, 6, 4}));
   EXPECT_EQ(tokenizer.encode("x", false).input_ids, (std::vector<int32_t>{3, 0}));  // x is <unk>
   EXPECT_EQ(tokenizer.decode({9, 3, 6, 4}), "ab ca");
+}
+
+TEST(SentencePieceTokenizer, UnusedPiecesSplitBackAndUserDefinedPiecesStayWhole) {
+  // ids 10 "ba" (unused) and 11 "<user>" (user-defined) after the small model's.
+  const auto tokenizer = from_bytes(small_model("", piece("ba", -10, 5) + piece("<user>", -11, 4)));
+  const std::vector<int32_t> ids = tokenizer.encode("bab ba <user>x", false).input_ids;
+  EXPECT_EQ(ids, (std::vector<int32_t>{3, 5, 8, 3, 5, 4, 3, 11, 0}));
+  // <unk> is a special token: legacy LlamaTokenizer puts a space before it.
+  EXPECT_EQ(tokenizer.decode(ids), " bab ba <user><unk>");
+  EXPECT_EQ(tokenizer.decode(ids, true), "bab ba <user>");
 }
 
 TEST(SentencePieceModelFile, RefusesWhatItDoesNotImplement) {
