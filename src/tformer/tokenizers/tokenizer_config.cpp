@@ -47,6 +47,21 @@ void read_token_field(const json& config, const char* key, std::string& field, c
 
 }  // namespace
 
+std::vector<AddedToken> read_added_tokens_decoder(const json& decoder, const std::string& where) {
+  std::vector<AddedToken> added_tokens;
+  for (const auto& [id_text, token] : decoder.items()) {
+    const std::string field_where = where + ": \"added_tokens_decoder\" \"" + id_text + "\"";
+    AddedToken added{token_content(token, field_where), true, std::nullopt};
+    // Its range is checked against the vocabulary by the tokenizer.
+    const std::optional<int64_t> id = io::json_key_to_int(id_text, INT32_MAX);
+    TF_CHECK(id, field_where << ": the key must be an integer id below 2^31");
+    added.id = static_cast<int32_t>(*id);
+    if (token.is_object()) read_field(token, "special", added.special, field_where);
+    added_tokens.push_back(std::move(added));
+  }
+  return added_tokens;
+}
+
 void BertTokenizerConfig::update_from_json(const json& config, const std::string& where) {
   TF_CHECK(config.is_object(), where << ": expected a JSON object");
   read_field(config, "do_lower_case", do_lower_case, where);
@@ -74,19 +89,8 @@ void BertTokenizerConfig::update_from_json(const json& config, const std::string
       additional_special_tokens.push_back(token_content(token, where + ": \"additional_special_tokens\""));
     }
   }
-  // {"30522": {"content": "<x>", "special": false, ...}, ...}
   if (auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
-    added_tokens.clear();
-    for (const auto& [id_text, token] : it->items()) {
-      const std::string field_where = where + ": \"added_tokens_decoder\" \"" + id_text + "\"";
-      AddedToken added{token_content(token, field_where), true, std::nullopt};
-      // Its range is checked against the vocabulary (BertTokenizer::from_vocab_file).
-      const std::optional<int64_t> id = io::json_key_to_int(id_text, INT32_MAX);
-      TF_CHECK(id, field_where << ": the key must be an integer id below 2^31");
-      added.id = static_cast<int32_t>(*id);
-      if (token.is_object()) read_field(token, "special", added.special, field_where);
-      added_tokens.push_back(std::move(added));
-    }
+    added_tokens = read_added_tokens_decoder(*it, where);
   }
 }
 

@@ -48,6 +48,9 @@ struct BertTokenizerConfig {
 
 // A token written as "[X]" or as {"content": "[X]", ...} (AddedToken).
 std::string token_content(const nlohmann::json& value, const std::string& where);
+// tokenizer_config.json's "added_tokens_decoder": {"30522": {"content": "<x>",
+// "special": false, ...}, ...}, every id set.
+std::vector<AddedToken> read_added_tokens_decoder(const nlohmann::json& decoder, const std::string& where);
 // model_max_length as stored (an integer or a huge float meaning no limit).
 size_t parse_max_length(const nlohmann::json& value, const std::string& where);
 

@@ -16,7 +16,41 @@ struct Utf8Problem {
 
 bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
-// Scans strictly (RFC 3629): the first problem, or nullopt.
+// The shape of a character that starts with byte `lead`: its length in bytes
+// (0: no character starts so) and the range its second byte must fall in,
+// which narrows for E0, ED, F0 and F4 so that overlong forms, surrogates and
+// code points past U+10FFFF fail (RFC 3629).
+struct SequenceShape {
+  size_t length;
+  unsigned char second_min = 0x80, second_max = 0xBF;
+};
+
+SequenceShape sequence_shape(unsigned char lead) {
+  if (lead < 0x80) return {1};
+  if (lead < 0xC2) return {0};
+  if (lead < 0xE0) return {2};
+  if (lead < 0xF0) return {3, static_cast<unsigned char>(lead == 0xE0 ? 0xA0 : 0x80),
+                           static_cast<unsigned char>(lead == 0xED ? 0x9F : 0xBF)};
+  if (lead < 0xF5) return {4, static_cast<unsigned char>(lead == 0xF0 ? 0x90 : 0x80),
+                           static_cast<unsigned char>(lead == 0xF4 ? 0x8F : 0xBF)};
+  return {0};
+}
+
+// How many bytes from bytes[i] on belong to the character starting there:
+// its whole length when it is valid, else the valid start of it (0 when the
+// lead byte itself is invalid).
+size_t valid_prefix(const unsigned char* bytes, size_t n, size_t i, const SequenceShape& shape) {
+  if (shape.length == 0) return 0;
+  size_t k = 1;
+  for (; k < shape.length && i + k < n; ++k) {
+    const unsigned char b = bytes[i + k];
+    const bool ok = k == 1 ? b >= shape.second_min && b <= shape.second_max : is_continuation(b);
+    if (!ok) break;
+  }
+  return k;
+}
+
+// Scans strictly: the first problem, or nullopt.
 std::optional<Utf8Problem> first_utf8_problem(std::string_view text) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
@@ -27,34 +61,20 @@ std::optional<Utf8Problem> first_utf8_problem(std::string_view text) {
       ++i;
       continue;
     }
-    size_t length;
-    // The allowed range of the second byte narrows for E0, ED, F0 and F4 so
-    // that overlong forms, surrogates and code points past U+10FFFF fail.
-    unsigned char second_min = 0x80, second_max = 0xBF;
-    if (lead < 0xC0) return Utf8Problem{i, "unexpected continuation byte"};
-    if (lead < 0xC2) return Utf8Problem{i, "overlong encoding"};
-    if (lead < 0xE0) {
-      length = 2;
-    } else if (lead < 0xF0) {
-      length = 3;
-      if (lead == 0xE0) second_min = 0xA0;
-      if (lead == 0xED) second_max = 0x9F;
-    } else if (lead < 0xF5) {
-      length = 4;
-      if (lead == 0xF0) second_min = 0x90;
-      if (lead == 0xF4) second_max = 0x8F;
-    } else {
-      return Utf8Problem{i, "byte that never occurs in UTF-8"};
+    const SequenceShape shape = sequence_shape(lead);
+    if (shape.length == 0) {
+      if (lead < 0xC0) return Utf8Problem{i, "unexpected continuation byte"};
+      return Utf8Problem{i, lead < 0xC2 ? "overlong encoding" : "byte that never occurs in UTF-8"};
     }
-    for (size_t k = 1; k < length; ++k) {
+    for (size_t k = 1; k < shape.length; ++k) {
       if (i + k >= n || !is_continuation(bytes[i + k])) return Utf8Problem{i, "truncated sequence"};
     }
     const unsigned char second = bytes[i + 1];
-    if (second < second_min) return Utf8Problem{i, "overlong encoding"};
-    if (second > second_max) {
+    if (second < shape.second_min) return Utf8Problem{i, "overlong encoding"};
+    if (second > shape.second_max) {
       return Utf8Problem{i, lead == 0xED ? "UTF-16 surrogate" : "code point above U+10FFFF"};
     }
-    i += length;
+    i += shape.length;
   }
   return std::nullopt;
 }
@@ -75,27 +95,47 @@ void check_utf8(std::string_view text) {
   }
 }
 
+char32_t decode_utf8_at(std::string_view text, size_t& pos) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char lead = bytes[pos];
+  char32_t cp;
+  size_t length;
+  if (lead < 0x80) {
+    cp = lead, length = 1;
+  } else if (lead < 0xE0) {
+    cp = lead & 0x1F, length = 2;
+  } else if (lead < 0xF0) {
+    cp = lead & 0x0F, length = 3;
+  } else {
+    cp = lead & 0x07, length = 4;
+  }
+  for (size_t k = 1; k < length && pos + k < text.size(); ++k) cp = (cp << 6) | (bytes[pos + k] & 0x3F);
+  pos += length;
+  return cp;
+}
+
 std::u32string decode_utf8(std::string_view text) {
   std::u32string out;
   out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) out.push_back(decode_utf8_at(text, pos));
+  return out;
+}
+
+std::string decode_utf8_replacing(std::string_view text) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  std::string out;
+  out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    const unsigned char lead = bytes[i];
-    char32_t cp;
-    size_t length;
-    if (lead < 0x80) {
-      cp = lead, length = 1;
-    } else if (lead < 0xE0) {
-      cp = lead & 0x1F, length = 2;
-    } else if (lead < 0xF0) {
-      cp = lead & 0x0F, length = 3;
+    const SequenceShape shape = sequence_shape(bytes[i]);
+    const size_t valid = valid_prefix(bytes, text.size(), i, shape);
+    if (valid > 0 && valid == shape.length) {
+      out.append(text, i, valid);
     } else {
-      cp = lead & 0x07, length = 4;
+      out.append(kReplacement);
     }
-    for (size_t k = 1; k < length && i + k < text.size(); ++k) cp = (cp << 6) | (bytes[i + k] & 0x3F);
-    out.push_back(cp);
-    i += length;
+    i += std::max<size_t>(valid, 1);
   }
   return out;
 }
@@ -191,6 +231,25 @@ bool is_python_space(char32_t cp) {
 }
 
 bool is_nonspacing_mark(char32_t cp) { return cp >= 0x80 && category(cp) == UTF8PROC_CATEGORY_MN; }
+
+bool is_letter(char32_t cp) {
+  if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+  const auto cat = category(cp);
+  return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+}
+
+bool is_number(char32_t cp) {
+  if (cp < 0x80) return cp >= '0' && cp <= '9';
+  const auto cat = category(cp);
+  return cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO;
+}
+
+bool is_white_space(char32_t cp) {
+  // PropList.txt's White_Space, which `regex` reads \s as: 25 code points.
+  if (cp < 0x80) return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20;
+  return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
 
 void append_lower(std::u32string& out, char32_t cp) {
   if (cp < 0x80) {

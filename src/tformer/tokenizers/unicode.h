@@ -1,6 +1,7 @@
 // Unicode helpers for the tokenizers: strict UTF-8 decoding, the character
-// classes BERT's BasicTokenizer uses (Python's unicodedata semantics, backed
-// by utf8proc's tables), Python-compatible lower-casing and normalization.
+// classes BERT's BasicTokenizer and GPT-2's pre-tokenizer use (Python's
+// unicodedata and `regex` semantics, backed by utf8proc's tables),
+// Python-compatible lower-casing and normalization.
 #pragma once
 #include <cstddef>
 #include <optional>
@@ -19,6 +20,13 @@ void check_utf8(std::string_view text);
 
 // Decodes valid UTF-8 (check it first) into codepoints.
 std::u32string decode_utf8(std::string_view text);
+// Decodes the character of valid UTF-8 `text` that starts at byte `pos` and
+// advances `pos` past it.
+char32_t decode_utf8_at(std::string_view text, size_t& pos);
+// Any bytes as Python's bytes.decode("utf-8", errors="replace"): each maximal
+// invalid subsequence (a stray byte, or the valid start of a character cut
+// short) becomes one U+FFFD.
+std::string decode_utf8_replacing(std::string_view bytes);
 void append_utf8(std::string& out, char32_t cp);
 std::string encode_utf8(std::u32string_view text);
 
@@ -35,6 +43,11 @@ bool is_cjk_ideograph(char32_t cp);
 // Python's str.isspace(), which str.split() (whitespace_tokenize) splits on.
 bool is_python_space(char32_t cp);
 bool is_nonspacing_mark(char32_t cp);  // category Mn
+// Python `regex`'s \p{L} (categories L*), \p{N} (N*) and \s (the White_Space
+// property, which unlike str.isspace() excludes U+001C..U+001F).
+bool is_letter(char32_t cp);
+bool is_number(char32_t cp);
+bool is_white_space(char32_t cp);
 
 // Appends Python's str.lower() of one character (the full mapping: U+0130
 // becomes "i" + U+0307). Applied character by character, as transformers
