@@ -17,6 +17,7 @@
 #include "cli/common.h"
 #include "tformer/core/cpu.h"
 #include "tformer/core/error.h"
+#include "tformer/core/thread_pool.h"
 #include "tformer/kernels/gemm.h"
 #include "tformer/models/causal_lm.h"
 #include "tformer/pipelines/text_generation.h"

@@ -332,8 +332,10 @@ void run_gemm(const GemmArgs& args, Isa isa, const PackedB* packed, bool paralle
     scale_c(g, g.beta);
     g.beta = 1.0f;
   }
-  // Small problems are not worth waking the workers, nor packing all of B.
-  const bool small = g.m * g.n * g.k < (1 << 15);
+  // Small problems are not worth waking the workers (12-38 µs), nor packing
+  // all of B: 2^18 multiply-adds take ~2 µs on one core (stories260K's LM
+  // head in a decode step is 2^15; at 2 threads it ran at half speed).
+  const bool small = g.m * g.n * g.k < (1 << 18);
   const int threads = parallel && !small ? ThreadPool::global().num_threads() : 1;
   const int64_t n_panels = (g.n + uk.nr - 1) / uk.nr, m_panels = (g.m + uk.mr - 1) / uk.mr;
   // Split between threads by columns (in whole NR panels) when there are
