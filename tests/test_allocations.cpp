@@ -10,6 +10,8 @@
 #include "test_util.h"
 #include "tformer/core/thread_pool.h"
 #include "tformer/models/bert.h"
+#include "tformer/models/causal_lm.h"
+#include "tformer/pipelines/sampling.h"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -117,4 +119,58 @@ TEST(Allocations, RepeatedTrainingStepsAllocateNothingInFp32OrBf16) {
               0)
         << (format == kernels::GemmFormat::BF16 ? "bf16" : "fp32");
   }
+}
+
+// A decode step (one new token per sequence: the model's forward, then the
+// sampler) allocates nothing once the generation's buffers are sized,
+// whatever the cache length, the dtype or the thread count.
+TEST(Allocations, DecodeStepsAllocateNothing) {
+#if !TFORMER_COUNTS_ALLOCATIONS
+  GTEST_SKIP() << "AddressSanitizer owns operator new";
+#endif
+  for (const char* fixture : {"gpt2-tiny", "llama-tiny"}) {
+    auto model = models::load_causal_lm(tformer::testing::fixtures_dir() / fixture);
+    const int64_t batch = 2, prompt = 6, capacity = 40, vocab = model->info().vocab_size;
+    nn::KVCache cache;
+    model->reserve_cache(cache, batch, capacity);
+    std::vector<int32_t> ids(batch * prompt);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(7 + 31 * i % 400);
+    std::vector<int64_t> start(batch, 0), positions(batch * prompt), rows = {prompt - 1, 2 * prompt - 1};
+    for (int64_t i = 0; i < batch * prompt; ++i) positions[i] = i % prompt;
+    std::vector<float> mask(batch * capacity, 0.0f), logits(batch * vocab);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = 0; j < prompt; ++j) mask[b * capacity + j] = 1.0f;
+    model->forward(ids.data(), {batch, prompt, start.data(), positions.data(), mask.data(), capacity, prompt}, cache,
+                   rows.data(), batch, logits.data());
+    pipelines::Sampler greedy, sampling({.temperature = 0.9f, .top_k = 20, .top_p = 0.9f,
+                                         .repetition_penalty = 1.2f, .seed = 5});
+    greedy.reserve(vocab);
+    sampling.reserve(vocab);
+    std::vector<int32_t> next(batch, 3);
+    int64_t length = prompt;
+    auto step = [&] {
+      for (int64_t b = 0; b < batch; ++b) {
+        start[b] = positions[b] = length;
+        mask[b * capacity + length] = 1.0f;
+      }
+      ++length;
+      model->forward(next.data(), {batch, 1, start.data(), positions.data(), mask.data(), capacity, length}, cache,
+                     nullptr, batch, logits.data());
+      next[0] = greedy.next(logits.data(), vocab, ids);
+      next[1] = sampling.next(logits.data() + vocab, vocab, ids);
+    };
+    for (auto format : {kernels::GemmFormat::F32, kernels::GemmFormat::BF16, kernels::GemmFormat::INT8}) {
+      model->set_weight_format(format);
+      for (int threads : {1, 2}) {
+        ThreadPool::set_num_threads(threads);
+        step();  // the first step of this shape sizes the buffers
+        EXPECT_EQ(allocations_during([&] {
+                    for (int i = 0; i < 4; ++i) step();
+                  }),
+                  0)
+            << fixture << ", format " << static_cast<int>(format) << ", " << threads << " thread(s)";
+      }
+    }
+  }
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
 }

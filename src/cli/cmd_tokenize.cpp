@@ -1,6 +1,8 @@
-// tformer tokenize: shows how a model's BERT WordPiece tokenizer splits text.
-// Texts come from the arguments or, without any, from stdin one per line;
-// --pair splits each text at its first TAB into a sentence pair.
+// tformer tokenize: shows how a model's tokenizer splits text: BERT's
+// WordPiece, GPT-2's byte-level BPE or Llama's SentencePiece (a llama2.c
+// model file's, beside it). Texts come from the arguments or, without any,
+// from stdin one per line; --pair (BERT) splits each text at its first TAB
+// into a sentence pair.
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,9 @@
 #include "cli/common.h"
 #include "tformer/core/error.h"
 #include "tformer/tokenizers/bert_tokenizer.h"
+#include "tformer/tokenizers/gpt2_tokenizer.h"
+#include "tformer/tokenizers/sentencepiece_tokenizer.h"
+#include "tformer/tokenizers/tokenizer.h"
 #include "tformer/tokenizers/unicode.h"
 
 namespace tformer::cli {
@@ -59,14 +64,30 @@ tk::Encoding encode_one(const tk::BertTokenizer& tokenizer, const TokenizeArgs& 
   return tokenizer.encode_pair(std::string_view(text).substr(0, tab), std::string_view(text).substr(tab + 1), options);
 }
 
+// A decoder's tokenizer (GPT-2 or SentencePiece files), rather than BERT's.
+bool is_decoder_tokenizer(const std::filesystem::path& path) {
+  const std::filesystem::path dir = std::filesystem::is_directory(path) ? path : path.parent_path();
+  return tk::Gpt2Tokenizer::recognizes(dir) || tk::SentencePieceTokenizer::recognizes(dir);
+}
+
 void run_tokenize(const TokenizeArgs& args) {
-  const auto tokenizer = tk::BertTokenizer::from_pretrained(resolve_model_dir(args.model));
+  const std::filesystem::path path = resolve_model_dir(args.model);
+  std::optional<tk::BertTokenizer> bert;
+  std::unique_ptr<tk::Tokenizer> decoder;
+  if (is_decoder_tokenizer(path)) {
+    TF_CHECK(!args.pair && !args.max_length, "--pair and --max-length apply to BERT tokenizers; "
+                                                 << path.string() << " holds a " << tk::load_tokenizer(path)->kind()
+                                                 << " tokenizer");
+    decoder = tk::load_tokenizer(path);
+  } else {
+    bert = tk::BertTokenizer::from_pretrained(path);
+  }
   const bool from_stdin = args.texts.empty();
   const std::vector<std::string> texts = from_stdin ? read_stdin_lines() : args.texts;
   for (size_t i = 0; i < texts.size(); ++i) {
     tk::Encoding encoding;
     try {
-      encoding = encode_one(tokenizer, args, texts[i]);
+      encoding = decoder ? decoder->encode(texts[i]) : encode_one(*bert, args, texts[i]);
     } catch (const Error& e) {
       TF_FAIL((from_stdin ? "stdin line " : "argument ") << i + 1 << ": " << e.what());
     }
@@ -80,9 +101,10 @@ void register_tokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "tokenize",
-      "Split texts into WordPiece tokens and ids, [CLS]/[SEP] included (texts from the arguments, "
-      "else stdin one per line)");
-  cmd->add_option("--model", args->model, "model directory with vocab.txt or tokenizer.json (default: the bundled model)");
+      "Split texts into tokens and ids with a model's tokenizer (BERT WordPiece with [CLS]/[SEP], GPT-2 "
+      "byte-level BPE, SentencePiece with BOS; texts from the arguments, else stdin one per line)");
+  cmd->add_option("--model", args->model, "model directory (vocab.txt, tokenizer.json, vocab.json + merges.txt, tokenizer.model or tok*.bin) "
+                  "or llama2.c model file (default: the bundled model)");
   cmd->add_flag("--json", args->json,
                 "one JSON object per text: tokens, input_ids, token_type_ids, attention_mask");
   cmd->add_flag("--pair", args->pair, "each text is a sentence pair separated by its first TAB");

@@ -54,7 +54,8 @@ TextGenerationPipeline::TextGenerationPipeline(std::unique_ptr<models::CausalLM>
     : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {}
 
 TextGenerationPipeline TextGenerationPipeline::from_pretrained(const std::filesystem::path& path) {
-  return TextGenerationPipeline(models::load_causal_lm(path), tokenizers::load_tokenizer(path));
+  auto model = models::load_causal_lm(path);  // first: a broken model file is the error to report
+  return TextGenerationPipeline(std::move(model), tokenizers::load_tokenizer(path));
 }
 
 std::vector<Generation> TextGenerationPipeline::operator()(const std::vector<std::string>& prompts,
