@@ -5,11 +5,13 @@
 // llama2.c file of stories260K against the same model converted to HF.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "test_util.h"
+#include "tformer/core/cpu.h"
 #include "tformer/io/llama2c.h"
 #include "tformer/io/safetensors.h"
 #include "tformer/models/causal_lm.h"
@@ -163,6 +165,33 @@ TEST(Llama2c, GreedyStepsMatchLlama2cUntilItsStoryEnds) {
     if (ends_at_bos) expected.erase(bos + 1, expected.end());
     EXPECT_EQ(out[0].output_ids, expected) << p["prompt"];
     EXPECT_EQ(out[0].finish_reason, ends_at_bos ? "eos" : "length");
+  }
+}
+
+// bf16 and int8 weights: the prompt logits stay near fp32's (bf16 keeps 8
+// bits of mantissa, int8 7 bits per output channel) and every format still
+// continues the prompt greedily with mostly the same tokens.
+TEST(CausalLMDtypes, Bf16AndInt8LogitsStayCloseToFp32) {
+  for (const char* fixture : {"gpt2-tiny", "llama-tiny", "stories260K-hf"}) {
+    auto model = models::load_causal_lm(fixtures_dir() / fixture);
+    const std::vector<int32_t> ids = prompt_cases(fixture)[1].input_ids;
+    const std::vector<float> fp32 = prompt_logits(*model, ids);
+    const int64_t fp32_bytes = model->weight_bytes_per_token();
+    float scale = 0;
+    for (float v : fp32) scale = std::max(scale, std::fabs(v));
+    for (auto [format, tolerance] : {std::pair{kernels::GemmFormat::BF16, 0.03f}, {kernels::GemmFormat::INT8, 0.06f}}) {
+      model->set_weight_format(format);
+      const std::vector<float> low = prompt_logits(*model, ids);
+      float worst = 0;
+      for (size_t i = 0; i < fp32.size(); ++i) worst = std::max(worst, std::fabs(low[i] - fp32[i]));
+      EXPECT_LT(worst, tolerance * scale) << fixture << " format " << static_cast<int>(format);
+      EXPECT_GT(worst, 0.0f) << fixture << ": the format changed nothing";
+      // Decoding reads every weight per token: bf16 halves those bytes where
+      // the CPU computes in bf16, int8 quarters them where it has VNNI.
+      const bool native = format == kernels::GemmFormat::BF16 ? cpu_supports_avx512_bf16() : cpu_supports_avx512_vnni();
+      if (native)
+        EXPECT_EQ(model->weight_bytes_per_token(), fp32_bytes / (format == kernels::GemmFormat::BF16 ? 2 : 4));
+    }
   }
 }
 

@@ -55,6 +55,11 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j, const std::string& s
   if (auto hd = io::json_int_field(j, "head_dim", 1, kMaxWidth, source))
     TF_CHECK(*hd == c.head_dim(), source << ": field 'head_dim' " << *hd << " differs from hidden_size / heads");
   check_shape(c, source);
+  // The rotary tables hold max_position_embeddings × head_dim floats: a
+  // config may not make them larger than 1 GiB (Llama 3.1: 128K × 128 is 64 MiB).
+  TF_CHECK(c.max_position_embeddings * c.head_dim() <= (int64_t(1) << 28),
+           source << ": max_position_embeddings " << c.max_position_embeddings << " × head size " << c.head_dim()
+                  << " is more rotary positions than tformer tabulates (2^28)");
   return c;
 }
 
