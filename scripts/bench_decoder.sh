@@ -37,6 +37,10 @@
 #   ANCHORS_DIR=../shared/anchors  SHARED_MODELS=../shared/models
 #   RESULTS_DIR=/tmp/tformer-bench-decoder   raw JSON lines and the table
 #   PYTHON=/usr/bin/python3
+#   PT_CORETYPE=             OPENBLAS_CORETYPE for PyTorch (unset: OpenBLAS's own
+#                             choice; e.g. SkylakeX forces its AVX-512 kernels)
+# PyTorch needs OpenBLAS as the system BLAS (libopenblas0-pthread): with
+# Debian's reference libblas3 alone torch's GEMMs run at ~1 GFLOP/s.
 set -euo pipefail
 
 TFORMER=${TFORMER:-build/tformer}
@@ -125,7 +129,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for c in $cfgs; do
       tt=${c%%:*} ob=${c##*:}
       log "round $r/$ROUNDS: PyTorch GPT-2 small, torch $tt + OpenBLAS $ob"
-      line=$(OPENBLAS_NUM_THREADS=$ob "$PYTHON" "$ANCHORS_DIR/torch_gpt2.py" "$tt" 2>>"$ERRLOG" | grep '^torch gpt2') \
+      line=$(env ${PT_CORETYPE:+OPENBLAS_CORETYPE=$PT_CORETYPE} OPENBLAS_NUM_THREADS=$ob "$PYTHON" "$ANCHORS_DIR/torch_gpt2.py" "$tt" 2>>"$ERRLOG" | grep '^torch gpt2') \
         || { log "torch_gpt2.py failed (see $ERRLOG)"; continue; }
       pf_ms=$(sed -E 's/.*prefill 128 tok ([0-9.]+) ms.*/\1/' <<<"$line")
       dec=$(sed -E 's/.*decode ([0-9.]+) tok\/s.*/\1/' <<<"$line")
