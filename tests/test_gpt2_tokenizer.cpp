@@ -317,7 +317,8 @@ TEST(Gpt2TokenizerHostile, BadConfigsAndAddedTokens) {
   fs::copy_file(gpt2_dir() / "merges.txt", dir / "merges.txt");
   const fs::path config = dir / "tokenizer_config.json";
   write_bytes(config, R"({"added_tokens_decoder": {"1000000000": {"content": "<x>", "special": true}}})");
-  expect_error([&] { tk::Gpt2Tokenizer::from_pretrained(dir.path()); }, {"<x>", "id 1000000000", "past the vocabulary"});
+  expect_error([&] { tk::Gpt2Tokenizer::from_pretrained(dir.path()); },
+               {"<x>", "id 1000000000", "past the vocabulary"});
   write_bytes(config, R"({"add_bos_token": "yes"})");
   expect_error([&] { tk::Gpt2Tokenizer::from_pretrained(dir.path()); }, {config.string(), "add_bos_token"});
   write_bytes(config, R"({"added_tokens_decoder": {"50257": {"content": "<pad>", "special": false}}})");

@@ -36,7 +36,8 @@ std::string type_of(const json& component) {
 void read_bool(const json& config, const char* key, bool& field, const std::string& where) {
   const json& value = member(config, key);
   if (value.is_null()) return;
-  TF_CHECK(value.is_boolean(), where << ": field \"" << key << "\" must be true or false, got " << io::json_excerpt(value));
+  TF_CHECK(value.is_boolean(),
+           where << ": field \"" << key << "\" must be true or false, got " << io::json_excerpt(value));
   field = value.get<bool>();
 }
 
