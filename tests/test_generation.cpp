@@ -5,6 +5,8 @@
 // model_type, a missing tensor, truncated or lying llama2.c files.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -257,6 +259,31 @@ TEST(Llama2c, Version0FileGivesTheSameModel) {
   pipelines::GenerationOptions o;
   o.max_new_tokens = 30;
   EXPECT_EQ(pa.generate_ids({{1, 403}}, o)[0].output_ids, pb.generate_ids({{1, 403}}, o)[0].output_ids);
+}
+
+// A model whose weights hold NaN and infinities (a corrupt file, as a fuzzer
+// found one) still generates: defined arithmetic everywhere, no conversion of
+// NaN to an integer (UBSan checks it under scripts/test.sh --sanitize).
+TEST(Llama2c, NonFiniteWeightsGenerateWithoutUndefinedBehaviour) {
+  std::string bytes = read_bytes(source_dir() / "fuzz" / "corpus" / "fuzz_llama2c_model" / "tiny_v1.bin");
+  const float bad[] = {std::nanf(""), INFINITY, -INFINITY};
+  for (size_t i = 256, k = 0; i + 4 <= bytes.size(); i += 4 * 37, ++k) std::memcpy(bytes.data() + i, &bad[k % 3], 4);
+  TempDir dir;
+  write_bytes(dir.path() / "model.bin", bytes);
+  pipelines::TextGenerationPipeline pipe(models::load_causal_lm(dir.path() / "model.bin"), nullptr);
+  for (auto format : {kernels::GemmFormat::F32, kernels::GemmFormat::BF16, kernels::GemmFormat::INT8}) {
+    pipe.model().set_weight_format(format);
+    for (float temperature : {0.0f, 1.0f}) {
+      pipelines::GenerationOptions o;
+      o.max_new_tokens = 2;  // the seed model's context is 4
+      o.stop_at_eos = false;
+      o.sampling.temperature = temperature;
+      o.sampling.repetition_penalty = 1.3f;
+      const auto out = pipe.generate_ids({{1, 2}}, o);
+      ASSERT_EQ(out[0].output_ids.size(), 2u);
+      for (int32_t id : out[0].output_ids) EXPECT_TRUE(id >= 0 && id < 6) << id;
+    }
+  }
 }
 
 }  // namespace

@@ -345,13 +345,13 @@ TEST(Gpt2TokenizerSpeed, LoadsTheRealVocabularyQuickly) {
   EXPECT_LT(ms, 1000);  // ~100 ms here; generous for a loaded machine or a sanitizer build
 }
 
-TEST(Gpt2TokenizerSpeed, OneMegabyteWordEncodesInUnderASecond) {
+TEST(Gpt2TokenizerSpeed, OneMegabyteWordEncodesInSecondsNotMinutes) {
   for (const std::string& text : {std::string(1 << 20, 'a'), std::string(1 << 20, ' '), std::string(1 << 20, '!')}) {
     const auto start = std::chrono::steady_clock::now();
     const tk::Encoding e = gpt2().encode(text);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("1 MB of '%c': %zu tokens in %.3f s\n", text[0], e.size(), s);
-    EXPECT_LT(s, 1.0);
+    EXPECT_LT(s, 5.0);  // ~0.35 s alone; a quadratic merge would take minutes. Room for a loaded 2-core CI and ASan
     EXPECT_EQ(gpt2().decode(e.input_ids), text);
   }
 }

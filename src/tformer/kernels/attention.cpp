@@ -92,24 +92,28 @@ void attend_head(const AttentionShape& s, const HeadsView& q, const HeadsView& k
 
 void attention(const AttentionShape& s, const HeadsView& q, const HeadsView& k, const HeadsView& v,
                const HeadsView& out, float scale, const AttentionMask& mask) {
-  if (s.q_len == 1) {
-    // Decoding: one query per head. A small step is not worth waking a
-    // thread for (stories260K: 8 heads of 8 over a few hundred slots).
-    auto run = [&](int64_t p, float* scores) { attend_query_row(s, q, k, v, out, scale, mask, p / s.heads, p % s.heads, scores); };
-    const int64_t n = s.batch * s.heads;
-    if (n * s.kv_len * s.head_dim < (int64_t(1) << 16)) {
-      float* scores = detail::head_scratch(s.kv_len);
-      for (int64_t p = 0; p < n; ++p) run(p, scores);
-      return;
-    }
-    parallel_for_dynamic(n, [&] { return detail::head_scratch(s.kv_len); }, run);
-    return;
-  }
   // Heads go to threads as they come free: the host slows one vCPU at a
   // time, and a static split would wait for it (BERT-base at 2 threads,
   // interleaved in-process: median forward -3..14 %).
   parallel_for_dynamic(s.batch * s.heads, [&] { return detail::head_scratch(s.q_len * s.kv_len); },
                        [&](int64_t p, float* scores) { attend_head(s, q, k, v, out, scale, mask, p, scores); });
+}
+
+void attention_single_query(const AttentionShape& s, const HeadsView& q, const HeadsView& k, const HeadsView& v,
+                            const HeadsView& out, float scale, const AttentionMask& mask) {
+  TF_CHECK(s.q_len == 1, "attention_single_query: " << s.q_len << " queries per head");
+  auto run = [&](int64_t p, float* scores) {
+    attend_query_row(s, q, k, v, out, scale, mask, p / s.heads, p % s.heads, scores);
+  };
+  const int64_t n = s.batch * s.heads;
+  // A small step is not worth waking a thread for (stories260K: 8 heads of 8
+  // over a few hundred slots).
+  if (n * s.kv_len * s.head_dim < (int64_t(1) << 16)) {
+    float* scores = detail::head_scratch(s.kv_len);
+    for (int64_t p = 0; p < n; ++p) run(p, scores);
+    return;
+  }
+  parallel_for_dynamic(n, [&] { return detail::head_scratch(s.kv_len); }, run);
 }
 
 void attention_train(const AttentionShape& s, const HeadsView& q, const HeadsView& k,

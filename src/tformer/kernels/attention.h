@@ -44,6 +44,14 @@ struct AttentionShape {
 void attention(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
                const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask);
 
+// The same for one query per head (q_len 1: a decode step), computed row by
+// row against the keys where they lie instead of through GEMMs that would
+// pack K and V for a single product each. The results round differently
+// from attention()'s (by ~1 ulp), so a caller that needs attention()'s bits
+// for one query (BERT's [CLS]-only last layer) calls attention().
+void attention_single_query(const AttentionShape& shape, const HeadsView& q, const HeadsView& k,
+                            const HeadsView& v, const HeadsView& out, float scale, const AttentionMask& mask);
+
 // Dropout on the attention probabilities, as kernels::dropout (dropout.h) over
 // the [B, H, Sq, Sk] tensor P: element (b, h, i, j) draws counter offset + its
 // index, so the keep decisions do not depend on the thread count.

@@ -210,10 +210,13 @@ TF_MULTIVERSION(void, quantize_row_u8,
                   for (int j = 0; j < 16; ++j) lo = std::min(lo, lo16[j]), hi = std::max(hi, hi16[j]);
                   for (; k < n; ++k) lo = std::min(lo, alpha * row[k]), hi = std::max(hi, alpha * row[k]);
                   const float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-                  const float zero = std::clamp(round_even(-lo / scale), 0.0f, 255.0f);
+                  // Clamps written so that NaN (from a corrupt checkpoint's
+                  // weights) lands on 0: converting NaN to an integer is undefined.
+                  const float z = round_even(-lo / scale);
+                  const float zero = z > 0.0f ? (z < 255.0f ? z : 255.0f) : 0.0f;
                   for (k = 0; k < n; ++k) {
                     const float q = round_even(alpha * row[k] / scale) + zero;
-                    dst[k] = static_cast<uint8_t>(q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q);
+                    dst[k] = static_cast<uint8_t>(q > 0.0f ? (q < 255.0f ? q : 255.0f) : 0.0f);
                   }
                   *scale_out = scale;
                   *zero_out = static_cast<int32_t>(zero);
@@ -346,7 +349,8 @@ TF_MULTIVERSION(float, quantize_row_s8, (const float* v, int64_t n, int8_t* dst)
   for (; k < n; ++k) amax = std::max(amax, std::fabs(v[k]));
   const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
   for (k = 0; k < n; ++k) {
-    const float q = round_even(v[k] / scale);
+    const float r = round_even(v[k] / scale);
+    const float q = r == r ? r : 0.0f;  // NaN weights to 0: converting NaN to an integer is undefined
     dst[k] = static_cast<int8_t>(q < -127.0f ? -127.0f : q > 127.0f ? 127.0f : q);
   }
   return scale;

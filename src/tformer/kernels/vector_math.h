@@ -24,7 +24,9 @@ inline float round_even(float x) {
 }
 
 inline float exp_approx(float x) {
-  const float clamped = x < -87.33f ? -87.33f : (x > 88.72f ? 88.72f : x);
+  // NaN fails both comparisons and is clamped too (converting NaN to an
+  // integer below would be undefined); the result is NaN again at the end.
+  const float clamped = x > -87.33f ? (x < 88.72f ? x : 88.72f) : -87.33f;
   const float n = round_even(clamped * 1.44269504088896341f);  // |x·log2 e| < 2^22
   float r = clamped - n * 0.693359375f;  // ln2 split in two for an exact product
   r = r - n * -2.12194440e-4f;
@@ -42,7 +44,7 @@ inline float exp_approx(float x) {
   // would keep GCC (-ftrapping-math) from if-converting, and so from
   // vectorising, every loop that calls this.
   const float result = p * scale;
-  return x < -87.33f ? 0.0f : result;
+  return x < -87.33f ? 0.0f : (x == x ? result : x);
 }
 
 inline float erf_approx(float x) {

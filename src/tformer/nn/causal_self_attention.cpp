@@ -77,7 +77,9 @@ void CausalSelfAttention::forward(const float* x, const DecodeStep& step, KVCach
   mask.batch_stride = step.key_mask_stride;
   mask.causal = step.tokens > 1;
   const kernels::AttentionShape shape{step.batch, dims_.heads, step.tokens, step.kv_len, d, dims_.kv_heads};
-  kernels::attention(shape, q, k, v, out, 1.0f / std::sqrt(static_cast<float>(d)), mask);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  if (step.tokens == 1) kernels::attention_single_query(shape, q, k, v, out, scale, mask);
+  else kernels::attention(shape, q, k, v, out, scale, mask);
 
   output_.forward_add(context, rows, residual);
 }

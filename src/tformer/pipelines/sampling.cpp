@@ -65,6 +65,8 @@ int32_t Sampler::next(float* logits, int64_t vocab, std::span<const int32_t> his
     probs_.resize(n);
     total = cumulative;
   }
+  // Logits of a corrupt model (NaN, ∞) leave no distribution to draw from: take the best candidate.
+  if (!(total > 0) || !std::isfinite(total)) return candidates_[0];
   const double u = std::uniform_real_distribution<double>(0.0, total)(rng_);
   double cumulative = 0;
   for (size_t i = 0; i < probs_.size(); ++i) {
