@@ -13,16 +13,20 @@ Linear Linear::load(const io::WeightView& vb, int64_t in_features, int64_t out_f
 
 Linear Linear::load_conv1d(const io::WeightView& vb, int64_t in_features, int64_t out_features) {
   Linear l;
+  // A transposed view of the stored [in, out] weight: packing reads it as the
+  // GEMM's B [K, N] where it lies (memory-mapped), with no transposed copy.
   const Tensor stored = vb.get("weight", {in_features, out_features});
-  l.weight_ = {vb.full_name("weight"), stored.transpose(0, 1).contiguous(), {}, true};
+  l.weight_ = {vb.full_name("weight"), stored.transpose(0, 1), {}, true};
   l.bias_ = {vb.full_name("bias"), vb.get("bias", {out_features}), {}, false};
   l.pack();
   return l;
 }
 
 void Linear::pack(kernels::GemmFormat format) {
-  packed_ = kernels::PackedB::pack(weight_.value.data<float>(), in_features(), /*trans_b=*/true, in_features(),
-                                   out_features(), active_isa(), format);
+  // [out, in] row-major is op(B) = Wᵀ; a Conv1D's transposed view is B itself.
+  const bool conv1d_view = !weight_.value.is_contiguous();
+  packed_ = kernels::PackedB::pack(weight_.value.data<float>(), conv1d_view ? out_features() : in_features(),
+                                   /*trans_b=*/!conv1d_view, in_features(), out_features(), active_isa(), format);
 }
 
 void Linear::set_weight_format(kernels::GemmFormat format) {
@@ -134,6 +138,8 @@ void Linear::enable_grad() {
   TF_CHECK(format_ != kernels::GemmFormat::INT8,
            "'" << weight_.name << "': int8 weights are for inference; training computes in fp32 or bf16");
   packed_ = {};
+  // Training's kernels read the weight [out, in] row-major.
+  if (!weight_.value.is_contiguous()) weight_.value = weight_.value.contiguous();
   enable_parameter_grad(weight_);
   if (bias_.value.defined()) enable_parameter_grad(bias_);
 }
