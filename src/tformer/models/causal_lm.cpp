@@ -31,8 +31,8 @@ void CausalLM::check_step(const int32_t* ids, const nn::DecodeStep& step) const 
   }
 }
 
-const float* CausalLM::gather_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
-                                   const int64_t* logit_rows, int64_t n_logit_rows) const {
+const float* gather_hidden_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
+                                const int64_t* logit_rows, int64_t n_logit_rows) {
   const float* hidden = buffers.hidden.data<float>();
   if (!logit_rows) return hidden;
   float* gathered = buffers.gathered.data<float>();

@@ -17,6 +17,7 @@
 #include "tformer/kernels/gemm.h"
 #include "tformer/nn/causal_self_attention.h"
 #include "tformer/nn/kv_cache.h"
+#include "tformer/nn/linear.h"
 
 namespace tformer::models {
 
@@ -34,6 +35,40 @@ struct DecoderBuffers {
   Tensor hidden, normed, mlp, gathered;
   nn::AttentionScratch attention;
   void reserve(int64_t rows, int64_t hidden_size, const nn::AttentionDims& dims);
+};
+
+// The hidden rows logit_rows (all when null), gathered for the final norm.
+const float* gather_hidden_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
+                                const int64_t* logit_rows, int64_t n_logit_rows);
+
+// What every decoder ends with: its stack of blocks (each with
+// forward(buffers, step, cache, layer)), the final norm and the LM head,
+// which computes the logits of the rows asked for only.
+template <class Block, class Norm>
+struct DecoderStack {
+  std::vector<Block> blocks;
+  Norm final_norm;
+  nn::Linear lm_head;
+
+  // buffers.hidden holds the step's embedded tokens; logits [n, vocab] as CausalLM::forward.
+  void forward(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step, nn::KVCache& cache,
+               const int64_t* logit_rows, int64_t n_logit_rows, float* logits) const {
+    for (size_t l = 0; l < blocks.size(); ++l) blocks[l].forward(buffers, step, cache, static_cast<int64_t>(l));
+    const int64_t n = logit_rows ? n_logit_rows : step.rows();
+    const float* last = gather_hidden_rows(buffers, hidden_size, step, logit_rows, n_logit_rows);
+    float* normed = buffers.normed.template data<float>();
+    final_norm.forward(last, n, normed);
+    lm_head.forward(normed, n, logits);
+  }
+  void set_weight_format(kernels::GemmFormat format) {
+    for (Block& b : blocks) b.set_weight_format(format);
+    lm_head.set_weight_format(format);
+  }
+  int64_t weight_bytes() const {
+    int64_t bytes = lm_head.weight_bytes();
+    for (const Block& b : blocks) bytes += b.weight_bytes();
+    return bytes;
+  }
 };
 
 class CausalLM {
@@ -60,9 +95,6 @@ class CausalLM {
  protected:
   // Checks a step's ids against the vocabulary and its positions against the model's.
   void check_step(const int32_t* ids, const nn::DecodeStep& step) const;
-  // hidden rows logit_rows (or all) → gathered, ready for the final norm; returns their count.
-  const float* gather_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
-                           const int64_t* logit_rows, int64_t n_logit_rows) const;
   CausalLMInfo info_;
 };
 

@@ -75,9 +75,10 @@ std::unique_ptr<Gpt2LMHeadModel> Gpt2LMHeadModel::load(const io::WeightSource& w
   const io::WeightView root = io::WeightView(weights).pp("transformer");
   m->wte_ = nn::Embedding::load(root.pp("wte"), cfg.vocab_size, cfg.n_embd, "token id");
   m->wpe_ = nn::Embedding::load(root.pp("wpe"), cfg.n_positions, cfg.n_embd, "position");
-  for (int64_t i = 0; i < cfg.n_layer; ++i) m->blocks_.push_back(Gpt2Block::load(root.pp("h").pp(int(i)), cfg));
-  m->ln_f_ = nn::LayerNorm::load(root.pp("ln_f"), cfg.n_embd, cfg.layer_norm_epsilon);
-  m->lm_head_ = nn::Linear::load(root.pp("wte"), cfg.n_embd, cfg.vocab_size, /*with_bias=*/false);
+  for (int64_t i = 0; i < cfg.n_layer; ++i)
+    m->stack_.blocks.push_back(Gpt2Block::load(root.pp("h").pp(int(i)), cfg));
+  m->stack_.final_norm = nn::LayerNorm::load(root.pp("ln_f"), cfg.n_embd, cfg.layer_norm_epsilon);
+  m->stack_.lm_head = nn::Linear::load(root.pp("wte"), cfg.n_embd, cfg.vocab_size, /*with_bias=*/false);
   m->info_ = {"gpt2", cfg.vocab_size, cfg.n_positions, cfg.n_layer, cfg.n_embd, cfg.bos_token_id, {cfg.eos_token_id},
               weights.source()};
   return m;
@@ -108,24 +109,11 @@ void Gpt2LMHeadModel::forward(const int32_t* ids, const nn::DecodeStep& step, nn
     const float* position = wpe_.row(step.positions[r]);
     for (int64_t i = 0; i < h; ++i) hidden[r * h + i] += position[i];
   }
-  for (size_t l = 0; l < blocks_.size(); ++l) blocks_[l].forward(buffers_, step, cache, static_cast<int64_t>(l));
-
-  const int64_t n = logit_rows ? n_logit_rows : rows;
-  const float* last = gather_rows(buffers_, h, step, logit_rows, n_logit_rows);
-  float* normed = buffers_.normed.data<float>();
-  ln_f_.forward(last, nullptr, n, normed);
-  lm_head_.forward(normed, n, logits);
+  stack_.forward(buffers_, h, step, cache, logit_rows, n_logit_rows, logits);
 }
 
-void Gpt2LMHeadModel::set_weight_format(kernels::GemmFormat format) {
-  for (Gpt2Block& b : blocks_) b.set_weight_format(format);
-  lm_head_.set_weight_format(format);
-}
+void Gpt2LMHeadModel::set_weight_format(kernels::GemmFormat format) { stack_.set_weight_format(format); }
 
-int64_t Gpt2LMHeadModel::weight_bytes_per_token() const {
-  int64_t bytes = lm_head_.weight_bytes();
-  for (const Gpt2Block& b : blocks_) bytes += b.weight_bytes();
-  return bytes;
-}
+int64_t Gpt2LMHeadModel::weight_bytes_per_token() const { return stack_.weight_bytes(); }
 
 }  // namespace tformer::models

@@ -66,9 +66,7 @@ class Gpt2LMHeadModel : public CausalLM {
  private:
   Gpt2Config cfg_;
   nn::Embedding wte_, wpe_;
-  std::vector<Gpt2Block> blocks_;
-  nn::LayerNorm ln_f_;
-  nn::Linear lm_head_;  // wte's weights, packed for the GEMM
+  DecoderStack<Gpt2Block, nn::LayerNorm> stack_;  // h.*, ln_f, and wte's weights packed as the LM head
   DecoderBuffers buffers_;
 };
 

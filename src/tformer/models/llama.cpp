@@ -95,12 +95,12 @@ std::unique_ptr<LlamaForCausalLM> LlamaForCausalLM::load(const io::WeightSource&
   m->embed_tokens_ = nn::Embedding::load(model.pp("embed_tokens"), cfg.vocab_size, cfg.hidden_size, "token id");
   m->rotary_ = std::make_unique<nn::RotaryEmbedding>(cfg.head_dim(), cfg.max_position_embeddings, cfg.rope_theta);
   for (int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
-    m->layers_.push_back(LlamaDecoderLayer::load(model.pp("layers").pp(int(i)), cfg));
-    m->layers_.back().set_rotary(m->rotary_.get());
+    m->stack_.blocks.push_back(LlamaDecoderLayer::load(model.pp("layers").pp(int(i)), cfg));
+    m->stack_.blocks.back().set_rotary(m->rotary_.get());
   }
-  m->norm_ = nn::RmsNorm::load(model.pp("norm"), cfg.hidden_size, cfg.rms_norm_eps);
+  m->stack_.final_norm = nn::RmsNorm::load(model.pp("norm"), cfg.hidden_size, cfg.rms_norm_eps);
   const io::WeightView head = cfg.tie_word_embeddings ? model.pp("embed_tokens") : io::WeightView(weights).pp("lm_head");
-  m->lm_head_ = nn::Linear::load(head, cfg.hidden_size, cfg.vocab_size, /*with_bias=*/false);
+  m->stack_.lm_head = nn::Linear::load(head, cfg.hidden_size, cfg.vocab_size, /*with_bias=*/false);
   m->info_ = {"llama",
               cfg.vocab_size,
               cfg.max_position_embeddings,
@@ -151,24 +151,11 @@ void LlamaForCausalLM::forward(const int32_t* ids, const nn::DecodeStep& step, n
   const int64_t rows = step.rows(), h = cfg_.hidden_size;
   buffers_.reserve(rows, h, attention_dims(cfg_));
   embed_tokens_.lookup(ids, rows, buffers_.hidden.data<float>(), /*accumulate=*/false);
-  for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(buffers_, step, cache, static_cast<int64_t>(l));
-
-  const int64_t n = logit_rows ? n_logit_rows : rows;
-  const float* last = gather_rows(buffers_, h, step, logit_rows, n_logit_rows);
-  float* normed = buffers_.normed.data<float>();
-  norm_.forward(last, n, normed);
-  lm_head_.forward(normed, n, logits);
+  stack_.forward(buffers_, h, step, cache, logit_rows, n_logit_rows, logits);
 }
 
-void LlamaForCausalLM::set_weight_format(kernels::GemmFormat format) {
-  for (LlamaDecoderLayer& l : layers_) l.set_weight_format(format);
-  lm_head_.set_weight_format(format);
-}
+void LlamaForCausalLM::set_weight_format(kernels::GemmFormat format) { stack_.set_weight_format(format); }
 
-int64_t LlamaForCausalLM::weight_bytes_per_token() const {
-  int64_t bytes = lm_head_.weight_bytes();
-  for (const LlamaDecoderLayer& l : layers_) bytes += l.weight_bytes();
-  return bytes;
-}
+int64_t LlamaForCausalLM::weight_bytes_per_token() const { return stack_.weight_bytes(); }
 
 }  // namespace tformer::models

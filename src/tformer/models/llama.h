@@ -75,9 +75,7 @@ class LlamaForCausalLM : public CausalLM {
   LlamaConfig cfg_;
   nn::Embedding embed_tokens_;
   std::unique_ptr<nn::RotaryEmbedding> rotary_;  // shared by the layers, which point at it
-  std::vector<LlamaDecoderLayer> layers_;
-  nn::RmsNorm norm_;
-  nn::Linear lm_head_;
+  DecoderStack<LlamaDecoderLayer, nn::RmsNorm> stack_;  // layers.*, norm, lm_head (or embed_tokens, tied)
   DecoderBuffers buffers_;
 };
 

@@ -16,6 +16,7 @@ class LayerNorm {
 
   // y = LN(x + residual); residual may be null; y may alias x.
   void forward(const float* x, const float* residual, int64_t rows, float* y) const;
+  void forward(const float* x, int64_t rows, float* y) const { forward(x, nullptr, rows, y); }
   // Training: also keeps each row's mean and rstd ([rows] each) for backward;
   // y must alias neither x nor residual.
   void forward_train(const float* x, const float* residual, int64_t rows, float* y, float* mean,
