@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // ▁, which SentencePiece writes for a space
-constexpr size_t kNone = SIZE_MAX;
+constexpr uint32_t kNone = UINT32_MAX;  // no symbol: merge loop indices are 32-bit (encode checks the size)
 
 bool starts_with_space_symbol(std::string_view s) { return s.substr(0, kSpaceSymbol.size()) == kSpaceSymbol; }
 
@@ -305,8 +305,8 @@ size_t SentencePieceTokenizer::user_defined_match(std::string_view text, size_t 
 // A symbol of the merge loop: a run of the normalized text, linked to its
 // neighbours; merged-away symbols keep size 0.
 struct Symbol {
-  size_t begin, size;
-  size_t prev, next;
+  uint32_t begin, size;
+  uint32_t prev, next;
   bool frozen;  // a user-defined piece: never merged
 };
 
@@ -314,7 +314,7 @@ struct Symbol {
 // either symbol has changed, which the sizes tell.
 struct MergeCandidate {
   float score;
-  size_t left, right, size;
+  uint32_t left, right, size;
 };
 
 // The best score first; among equal scores the leftmost, as SentencePiece.
@@ -353,32 +353,34 @@ void SentencePieceTokenizer::append_sentencepiece(std::string_view text, Encodin
 
 void SentencePieceTokenizer::append_bpe(std::string_view all, Encoding& out) const {
   std::vector<Symbol> symbols;
-  for (size_t pos = 0; pos < all.size();) {
+  for (uint32_t pos = 0; pos < all.size();) {
     const size_t user_defined = user_defined_.empty() ? 0 : user_defined_match(all, pos);
     const size_t size = user_defined ? user_defined : std::min(utf8_length(all[pos]), all.size() - pos);
-    symbols.push_back({pos, size, symbols.empty() ? kNone : symbols.size() - 1, kNone, user_defined != 0});
-    if (symbols.size() > 1) symbols[symbols.size() - 2].next = symbols.size() - 1;
-    pos += size;
+    const auto index = static_cast<uint32_t>(symbols.size());
+    symbols.push_back({pos, static_cast<uint32_t>(size), index == 0 ? kNone : index - 1, kNone, user_defined != 0});
+    if (index > 0) symbols[index - 1].next = index;
+    pos += static_cast<uint32_t>(size);
   }
 
   UnusedSplits unused_splits;
-  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LowerPriority> agenda;
-  const auto consider = [&](size_t left, size_t right) {
-    if (left == kNone || right == kNone || symbols[left].frozen || symbols[right].frozen) return;
+  const auto candidate = [&](uint32_t left, uint32_t right) -> std::optional<MergeCandidate> {
+    if (left == kNone || right == kNone || symbols[left].frozen || symbols[right].frozen) return std::nullopt;
     const std::string_view merged = all.substr(symbols[left].begin, symbols[left].size + symbols[right].size);
     const auto id = find_piece(merged);
-    if (!id) return;
+    if (!id || !is_segment_piece(pieces_[static_cast<size_t>(*id)].type)) return std::nullopt;
     const SentencePiece& piece = pieces_[static_cast<size_t>(*id)];
-    if (!is_segment_piece(piece.type)) return;
-    agenda.push({piece.score, left, right, merged.size()});
     // An unused piece is split back into what it was made of, the split
     // SentencePiece records last for that text.
     if (piece.type == PieceType::Unused)
       unused_splits[merged] = {all.substr(symbols[left].begin, symbols[left].size),
                                all.substr(symbols[right].begin, symbols[right].size)};
+    return MergeCandidate{piece.score, left, right, static_cast<uint32_t>(merged.size())};
   };
-  for (size_t i = 1; i < symbols.size(); ++i) consider(i - 1, i);
-
+  std::vector<MergeCandidate> initial;
+  for (uint32_t i = 1; i < symbols.size(); ++i)
+    if (const auto c = candidate(i - 1, i)) initial.push_back(*c);
+  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LowerPriority> agenda(LowerPriority{},
+                                                                                        std::move(initial));
   while (!agenda.empty()) {
     const MergeCandidate top = agenda.top();
     agenda.pop();
@@ -389,11 +391,11 @@ void SentencePieceTokenizer::append_bpe(std::string_view all, Encoding& out) con
     right.size = 0;
     left.next = right.next;
     if (right.next != kNone) symbols[right.next].prev = top.left;
-    consider(left.prev, top.left);
-    consider(top.left, left.next);
+    if (const auto c = candidate(left.prev, top.left)) agenda.push(*c);
+    if (const auto c = candidate(top.left, left.next)) agenda.push(*c);
   }
 
-  for (size_t i = symbols.empty() ? kNone : 0; i != kNone; i = symbols[i].next)
+  for (uint32_t i = symbols.empty() ? kNone : 0; i != kNone; i = symbols[i].next)
     append_symbol(all.substr(symbols[i].begin, symbols[i].size), unused_splits, out);
 }
 
@@ -423,6 +425,9 @@ void SentencePieceTokenizer::append_symbol(std::string_view text, const UnusedSp
 
 Encoding SentencePieceTokenizer::encode(std::string_view text, bool add_special_tokens) const {
   unicode::check_utf8(text);
+  // The normalized text (at most 3 bytes per space, plus the dummy prefix) must fit the merge loop's 32-bit indices.
+  TF_CHECK(text.size() < (size_t(1) << 30),
+           "a text of " << text.size() << " bytes is too long to tokenize (1 GiB at most)");
   Encoding out;
   const auto add = [&](int32_t id) {
     out.tokens.push_back(pieces_[static_cast<size_t>(id)].text);
