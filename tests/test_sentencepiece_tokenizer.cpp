@@ -254,6 +254,7 @@ TEST(SentencePieceModelFile, RefusesWhatItDoesNotImplement) {
   expect_error([] { from_bytes(small_model("", piece("<unk2>", 0, 2))); }, {"second <unk>"});
   expect_error([] { from_bytes(small_model("", piece("", 0))); }, {"pieces[10]", "empty"});
   expect_error([] { from_bytes(small_model("", piece("q", 0, 9))); }, {"pieces[10]", "type 9"});
+  expect_error([] { from_bytes(small_model("", piece("\xE2\x96", 0))); }, {"pieces[10]", "not valid UTF-8"});
 }
 
 TEST(SentencePieceModelFile, HostileBytes) {

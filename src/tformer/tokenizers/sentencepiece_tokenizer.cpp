@@ -162,6 +162,8 @@ SentencePieceTokenizer::SentencePieceTokenizer(SentencePieceModel model, LlamaTo
   for (size_t i = 0; i < pieces_.size(); ++i) {
     const auto id = static_cast<int32_t>(i);
     const SentencePiece& p = pieces_[i];
+    // decode and token_bytes return piece texts: they must be text.
+    TF_CHECK(!unicode::find_invalid_utf8(p.text), origin_ << ": pieces[" << i << "] is not valid UTF-8");
     const auto [it, inserted] = piece_ids_.emplace(p.text, id);
     TF_CHECK(inserted, origin_ << ": pieces[" << i << "] '" << p.text << "' is already pieces[" << it->second << "]");
     if (p.type == PieceType::Unknown) {
