@@ -202,6 +202,27 @@ TEST(SentencePieceTokenizer, EdgeCases) {
   expect_error([&] { tokenizer.token_bytes(-1); }, {"token id -1"});
 }
 
+TEST(SentencePieceTokenizer, NonLegacyMode) {
+  // transformers 4.43's LlamaTokenizer(legacy=False) on tok512.model: chunks
+  // after special tokens get no dummy prefix, a leading space survives through
+  // the "<unk>" trick, and decode puts no space before a special token.
+  TempDir dir;
+  write_bytes(dir / "tokenizer.model", read_bytes(tok512_model()));
+  write_bytes(dir / "tokenizer_config.json", R"({"legacy": false, "add_bos_token": true})");
+  const auto tokenizer = tk::SentencePieceTokenizer::from_pretrained(dir.path());
+  using Ids = std::vector<int32_t>;
+  EXPECT_EQ(tokenizer->encode("Once upon a time").input_ids, (Ids{1, 403, 407, 261, 378}));
+  EXPECT_EQ(tokenizer->encode("").input_ids, Ids{1});
+  // "world" after </s>: w or ld, where legacy mode gives ▁w or ld.
+  EXPECT_EQ(tokenizer->encode("Hello</s>world").input_ids, (Ids{1, 346, 306, 414, 2, 424, 304, 341}));
+  EXPECT_EQ(llama_tiny().encode("Hello</s>world").input_ids, (Ids{1, 346, 306, 414, 2, 263, 304, 341}));
+  EXPECT_EQ(tokenizer->encode("Hello </s> world").input_ids, (Ids{1, 346, 306, 414, 2, 263, 304, 341}));
+  // The prefix ▁ before a leading special token is dropped; "Hello" then has none: H e ll o.
+  EXPECT_EQ(tokenizer->encode("<s>Hello").input_ids, (Ids{1, 1, 440, 411, 306, 414}));
+  EXPECT_EQ(tokenizer->decode({1, 291, 344, 264, 426, 2}), "<s>The end.</s>");
+  EXPECT_EQ(llama_tiny().decode({1, 291, 344, 264, 426, 2}), "<s> The end.</s>");
+}
+
 TEST(SentencePieceTokenizer, MegabyteEncodesWellUnderASecond) {
   std::string text;
   const std::string story = "Once upon a time, there was a little girl named Lily. She loved to play outside "

@@ -98,11 +98,7 @@ void refuse_stripping(const json& token, const std::string& where) {
 
 void update_config(LlamaTokenizerConfig& config, const json& file, const std::string& where) {
   TF_CHECK(file.is_object(), where << ": expected a JSON object");
-  if (auto it = file.find("legacy"); it != file.end() && !it->is_null()) {
-    TF_CHECK(it->is_boolean(), where << ": field \"legacy\" must be true, false or null");
-    TF_CHECK(it->get<bool>(), where << ": \"legacy\": false (transformers' non-legacy Llama tokenization) is not "
-                                    << "supported, only legacy true");
-  }
+  read_bool(file, "legacy", config.legacy, where);
   read_bool(file, "add_bos_token", config.add_bos_token, where);
   read_bool(file, "add_eos_token", config.add_eos_token, where);
   read_bool(file, "add_prefix_space", config.add_prefix_space, where);
@@ -216,6 +212,15 @@ SentencePieceTokenizer::SentencePieceTokenizer(SentencePieceModel model, LlamaTo
   }
   if (config_.bos_token) bos_id_ = find_piece(*config_.bos_token);
   if (config_.eos_token) eos_id_ = find_piece(*config_.eos_token);
+  if (!config_.legacy) {
+    // As LlamaTokenizer.get_spm_processor: the model's dummy prefix off, and
+    // the <unk> text whose pieces append_after_unk drops (str(None) when unset).
+    settings_.add_dummy_prefix = false;
+    unk_text_ = config_.unk_token.value_or("None");
+    Encoding unk_pieces;
+    append_sentencepiece(unk_text_, unk_pieces);
+    unk_length_ = unk_pieces.size();
+  }
 }
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_model_file(const fs::path& path) {
@@ -425,25 +430,59 @@ void SentencePieceTokenizer::append_symbol(std::string_view text, const UnusedSp
   out.input_ids.push_back(id.value_or(unk_id_));
 }
 
+void SentencePieceTokenizer::append_id(int32_t id, Encoding& out) const {
+  out.tokens.push_back(pieces_[static_cast<size_t>(id)].text);
+  out.input_ids.push_back(id);
+}
+
+void SentencePieceTokenizer::append_after_unk(std::string_view chunk, Encoding& out) const {
+  Encoding with_unk;
+  append_sentencepiece(unk_text_ + std::string(chunk), with_unk);
+  const size_t skip = with_unk.size() >= unk_length_ ? unk_length_ : 0;
+  out.tokens.insert(out.tokens.end(), with_unk.tokens.begin() + skip, with_unk.tokens.end());
+  out.input_ids.insert(out.input_ids.end(), with_unk.input_ids.begin() + skip, with_unk.input_ids.end());
+}
+
+void SentencePieceTokenizer::append_segments(std::string_view text, Encoding& out) const {
+  for (const TextSegment& segment : special_splitter_.split(text)) {
+    if (segment.is_added_token) {
+      append_id(*find_piece(segment.text), out);
+    } else if (!config_.legacy && (starts_with_space_symbol(segment.text) || segment.text[0] == ' ')) {
+      // Non-legacy LlamaTokenizer encodes "<unk>" + chunk and drops the
+      // <unk>'s pieces, so that a chunk's leading space survives.
+      append_after_unk(segment.text, out);
+    } else {
+      append_sentencepiece(segment.text, out);
+    }
+  }
+}
+
 Encoding SentencePieceTokenizer::encode(std::string_view text, bool add_special_tokens) const {
   unicode::check_utf8(text);
   // The normalized text (at most 3 bytes per space, plus the dummy prefix) must fit the merge loop's 32-bit indices.
   TF_CHECK(text.size() < (size_t(1) << 30),
            "a text of " << text.size() << " bytes is too long to tokenize (1 GiB at most)");
-  Encoding out;
-  const auto add = [&](int32_t id) {
-    out.tokens.push_back(pieces_[static_cast<size_t>(id)].text);
-    out.input_ids.push_back(id);
-  };
-  if (add_special_tokens && config_.add_bos_token && bos_id_) add(*bos_id_);
-  for (const TextSegment& segment : special_splitter_.split(text)) {
-    if (segment.is_added_token) {
-      add(*find_piece(segment.text));
-    } else {
-      append_sentencepiece(segment.text, out);
+  Encoding body;
+  if (config_.legacy || text.empty()) {
+    append_segments(text, body);
+  } else {
+    // Non-legacy LlamaTokenizer.tokenize: ▁ in the text is a space, the
+    // prefix space is added by hand (the model's dummy prefix is off), and
+    // dropped again when a special token follows it.
+    const std::string prepared =
+        std::string(config_.add_prefix_space ? kSpaceSymbol : "") + replace_all(std::string(text), kSpaceSymbol, " ");
+    append_segments(prepared, body);
+    if (body.size() > 1 && body.tokens[0] == kSpaceSymbol && is_special_id(body.input_ids[1])) {
+      body.tokens.erase(body.tokens.begin());
+      body.input_ids.erase(body.input_ids.begin());
     }
   }
-  if (add_special_tokens && config_.add_eos_token && eos_id_) add(*eos_id_);
+  Encoding out;
+  if (add_special_tokens && config_.add_bos_token && bos_id_) append_id(*bos_id_, out);
+  out.tokens.insert(out.tokens.end(), std::make_move_iterator(body.tokens.begin()),
+                    std::make_move_iterator(body.tokens.end()));
+  out.input_ids.insert(out.input_ids.end(), body.input_ids.begin(), body.input_ids.end());
+  if (add_special_tokens && config_.add_eos_token && eos_id_) append_id(*eos_id_, out);
   out.attention_mask.assign(out.input_ids.size(), 1);
   out.token_type_ids.assign(out.input_ids.size(), 0);
   return out;
@@ -503,7 +542,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& all_ids, 
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& token = i == 0 && first_override ? *first_override : pieces_[static_cast<size_t>(ids[i])].text;
     if (is_special_id(ids[i])) {
-      if (!previous_special && i != 0) out.push_back(' ');
+      if (!previous_special && i != 0 && config_.legacy) out.push_back(' ');
       out.append(sentencepiece_decode(ids, run_begin, i, run_begin == 0 ? first_override : std::nullopt));
       out.append(token);
       previous_special = true;
