@@ -200,6 +200,7 @@ TEST(SentencePieceTokenizer, EdgeCases) {
   expect_error([&] { tokenizer.encode("ab\xC3(cd"); }, {"invalid UTF-8 at byte 2"});
   expect_error([&] { tokenizer.decode({1, 512}); }, {"token id 512", "512 tokens"});
   expect_error([&] { tokenizer.token_bytes(-1); }, {"token id -1"});
+  expect_error([&] { tokenizer.piece(512); }, {"token id 512"});
 }
 
 TEST(SentencePieceTokenizer, NonLegacyMode) {

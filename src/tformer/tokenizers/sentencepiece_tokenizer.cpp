@@ -557,6 +557,11 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& all_ids, 
   return config_.clean_up_tokenization_spaces ? clean_up_tokenization(std::move(out)) : out;
 }
 
+const std::string& SentencePieceTokenizer::piece(int32_t id) const {
+  check_id(id);
+  return pieces_[static_cast<size_t>(id)].text;
+}
+
 std::string SentencePieceTokenizer::token_bytes(int32_t id) const {
   check_id(id);
   const SentencePiece& p = pieces_[static_cast<size_t>(id)];

@@ -79,7 +79,8 @@ class SentencePieceTokenizer : public Tokenizer {
   std::optional<int32_t> eos_token_id() const override { return eos_id_; }
   std::string kind() const override { return "SentencePiece BPE"; }
 
-  const std::string& piece(int32_t id) const { return pieces_.at(static_cast<size_t>(id)).text; }
+  // The piece text of `id` ("▁Once", "<0x0A>", "<s>"); an id outside the vocabulary is an Error.
+  const std::string& piece(int32_t id) const;
 
  private:
   using UnusedSplits = std::unordered_map<std::string_view, std::pair<std::string_view, std::string_view>>;
