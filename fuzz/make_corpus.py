@@ -261,6 +261,43 @@ def dataset_seeds():
           b'{"text": "a", "label": 1}\nnot json\n{"text": 5, "label": 0}\n{"text": "b", "label": 1.5}\n[1]\n')
 
 
+# ---------------------------------------------------------------- SentencePiece
+
+def varint(v):
+    out = b""
+    while v >= 0x80:
+        out += bytes([0x80 | (v & 0x7F)])
+        v >>= 7
+    return out + bytes([v])
+
+
+def proto_field(field, payload):
+    """A length-delimited protobuf field."""
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def sentencepiece_seeds():
+    """The real tok512 model and tokenizer.bin, a hand-made model with
+    user-defined and unused pieces and no byte fallback, and seed texts."""
+    stories = os.path.join(SHARED, "models", "stories260K")
+    write("fuzz_sentencepiece_model", "tok512.model", read(os.path.join(stories, "tok512.model")))
+    pieces = [("<unk>", 2), ("<s>", 3), ("</s>", 3), ("\u2581", 1), ("a", 1), ("b", 1), ("\u2581a", 1),
+              ("ab", 5), ("\u2581ab", 1), ("<user>", 4)]
+    model = b"".join(proto_field(1, proto_field(1, text.encode()) + varint(2 << 3 | 5) +
+                                 struct.pack("<f", -i) + varint(3 << 3) + varint(kind))
+                     for i, (text, kind) in enumerate(pieces))
+    model += proto_field(2, varint(3 << 3) + varint(2)) + proto_field(3, proto_field(1, b"identity"))
+    write("fuzz_sentencepiece_model", "small_unused_user_defined.model", model)
+    write("fuzz_llama2c_tokenizer", "tok512.bin", read(os.path.join(stories, "tok512.bin")))
+    texts = os.path.join(SHARED, "fixtures", "llama-tiny", "tokenizer.jsonl")
+    with open(texts, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            text = json.loads(line)["text"]
+            if text:
+                write("fuzz_sentencepiece_encode", "case%02d.txt" % i, text.encode())
+    write("fuzz_sentencepiece_encode", "specials.txt", "<s>a</s><unk> b  \u2581 <s".encode())
+
+
 def main():
     safetensors_seeds()
     torch_seeds()
@@ -269,6 +306,7 @@ def main():
     tokenizer_seeds()
     encode_seeds()
     dataset_seeds()
+    sentencepiece_seeds()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // ▁, which SentencePiece writes for a space
-constexpr size_t kNone = SIZE_MAX;
+constexpr uint32_t kNone = UINT32_MAX;  // no symbol: merge loop indices are 32-bit (encode checks the size)
 
 bool starts_with_space_symbol(std::string_view s) { return s.substr(0, kSpaceSymbol.size()) == kSpaceSymbol; }
 
@@ -98,11 +98,7 @@ void refuse_stripping(const json& token, const std::string& where) {
 
 void update_config(LlamaTokenizerConfig& config, const json& file, const std::string& where) {
   TF_CHECK(file.is_object(), where << ": expected a JSON object");
-  if (auto it = file.find("legacy"); it != file.end() && !it->is_null()) {
-    TF_CHECK(it->is_boolean(), where << ": field \"legacy\" must be true, false or null");
-    TF_CHECK(it->get<bool>(), where << ": \"legacy\": false (transformers' non-legacy Llama tokenization) is not "
-                                    << "supported, only legacy true");
-  }
+  read_bool(file, "legacy", config.legacy, where);
   read_bool(file, "add_bos_token", config.add_bos_token, where);
   read_bool(file, "add_eos_token", config.add_eos_token, where);
   read_bool(file, "add_prefix_space", config.add_prefix_space, where);
@@ -162,6 +158,8 @@ SentencePieceTokenizer::SentencePieceTokenizer(SentencePieceModel model, LlamaTo
   for (size_t i = 0; i < pieces_.size(); ++i) {
     const auto id = static_cast<int32_t>(i);
     const SentencePiece& p = pieces_[i];
+    // decode and token_bytes return piece texts: they must be text.
+    TF_CHECK(!unicode::find_invalid_utf8(p.text), origin_ << ": pieces[" << i << "] is not valid UTF-8");
     const auto [it, inserted] = piece_ids_.emplace(p.text, id);
     TF_CHECK(inserted, origin_ << ": pieces[" << i << "] '" << p.text << "' is already pieces[" << it->second << "]");
     if (p.type == PieceType::Unknown) {
@@ -214,6 +212,15 @@ SentencePieceTokenizer::SentencePieceTokenizer(SentencePieceModel model, LlamaTo
   }
   if (config_.bos_token) bos_id_ = find_piece(*config_.bos_token);
   if (config_.eos_token) eos_id_ = find_piece(*config_.eos_token);
+  if (!config_.legacy) {
+    // As LlamaTokenizer.get_spm_processor: the model's dummy prefix off, and
+    // the <unk> text whose pieces append_after_unk drops (str(None) when unset).
+    settings_.add_dummy_prefix = false;
+    unk_text_ = config_.unk_token.value_or("None");
+    Encoding unk_pieces;
+    append_sentencepiece(unk_text_, unk_pieces);
+    unk_length_ = unk_pieces.size();
+  }
 }
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_model_file(const fs::path& path) {
@@ -305,8 +312,8 @@ size_t SentencePieceTokenizer::user_defined_match(std::string_view text, size_t 
 // A symbol of the merge loop: a run of the normalized text, linked to its
 // neighbours; merged-away symbols keep size 0.
 struct Symbol {
-  size_t begin, size;
-  size_t prev, next;
+  uint32_t begin, size;
+  uint32_t prev, next;
   bool frozen;  // a user-defined piece: never merged
 };
 
@@ -314,7 +321,7 @@ struct Symbol {
 // either symbol has changed, which the sizes tell.
 struct MergeCandidate {
   float score;
-  size_t left, right, size;
+  uint32_t left, right, size;
 };
 
 // The best score first; among equal scores the leftmost, as SentencePiece.
@@ -353,32 +360,34 @@ void SentencePieceTokenizer::append_sentencepiece(std::string_view text, Encodin
 
 void SentencePieceTokenizer::append_bpe(std::string_view all, Encoding& out) const {
   std::vector<Symbol> symbols;
-  for (size_t pos = 0; pos < all.size();) {
+  for (uint32_t pos = 0; pos < all.size();) {
     const size_t user_defined = user_defined_.empty() ? 0 : user_defined_match(all, pos);
     const size_t size = user_defined ? user_defined : std::min(utf8_length(all[pos]), all.size() - pos);
-    symbols.push_back({pos, size, symbols.empty() ? kNone : symbols.size() - 1, kNone, user_defined != 0});
-    if (symbols.size() > 1) symbols[symbols.size() - 2].next = symbols.size() - 1;
-    pos += size;
+    const auto index = static_cast<uint32_t>(symbols.size());
+    symbols.push_back({pos, static_cast<uint32_t>(size), index == 0 ? kNone : index - 1, kNone, user_defined != 0});
+    if (index > 0) symbols[index - 1].next = index;
+    pos += static_cast<uint32_t>(size);
   }
 
   UnusedSplits unused_splits;
-  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LowerPriority> agenda;
-  const auto consider = [&](size_t left, size_t right) {
-    if (left == kNone || right == kNone || symbols[left].frozen || symbols[right].frozen) return;
+  const auto candidate = [&](uint32_t left, uint32_t right) -> std::optional<MergeCandidate> {
+    if (left == kNone || right == kNone || symbols[left].frozen || symbols[right].frozen) return std::nullopt;
     const std::string_view merged = all.substr(symbols[left].begin, symbols[left].size + symbols[right].size);
     const auto id = find_piece(merged);
-    if (!id) return;
+    if (!id || !is_segment_piece(pieces_[static_cast<size_t>(*id)].type)) return std::nullopt;
     const SentencePiece& piece = pieces_[static_cast<size_t>(*id)];
-    if (!is_segment_piece(piece.type)) return;
-    agenda.push({piece.score, left, right, merged.size()});
     // An unused piece is split back into what it was made of, the split
     // SentencePiece records last for that text.
     if (piece.type == PieceType::Unused)
       unused_splits[merged] = {all.substr(symbols[left].begin, symbols[left].size),
                                all.substr(symbols[right].begin, symbols[right].size)};
+    return MergeCandidate{piece.score, left, right, static_cast<uint32_t>(merged.size())};
   };
-  for (size_t i = 1; i < symbols.size(); ++i) consider(i - 1, i);
-
+  std::vector<MergeCandidate> initial;
+  for (uint32_t i = 1; i < symbols.size(); ++i)
+    if (const auto c = candidate(i - 1, i)) initial.push_back(*c);
+  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LowerPriority> agenda(LowerPriority{},
+                                                                                        std::move(initial));
   while (!agenda.empty()) {
     const MergeCandidate top = agenda.top();
     agenda.pop();
@@ -389,11 +398,11 @@ void SentencePieceTokenizer::append_bpe(std::string_view all, Encoding& out) con
     right.size = 0;
     left.next = right.next;
     if (right.next != kNone) symbols[right.next].prev = top.left;
-    consider(left.prev, top.left);
-    consider(top.left, left.next);
+    if (const auto c = candidate(left.prev, top.left)) agenda.push(*c);
+    if (const auto c = candidate(top.left, left.next)) agenda.push(*c);
   }
 
-  for (size_t i = symbols.empty() ? kNone : 0; i != kNone; i = symbols[i].next)
+  for (uint32_t i = symbols.empty() ? kNone : 0; i != kNone; i = symbols[i].next)
     append_symbol(all.substr(symbols[i].begin, symbols[i].size), unused_splits, out);
 }
 
@@ -421,22 +430,59 @@ void SentencePieceTokenizer::append_symbol(std::string_view text, const UnusedSp
   out.input_ids.push_back(id.value_or(unk_id_));
 }
 
-Encoding SentencePieceTokenizer::encode(std::string_view text, bool add_special_tokens) const {
-  unicode::check_utf8(text);
-  Encoding out;
-  const auto add = [&](int32_t id) {
-    out.tokens.push_back(pieces_[static_cast<size_t>(id)].text);
-    out.input_ids.push_back(id);
-  };
-  if (add_special_tokens && config_.add_bos_token && bos_id_) add(*bos_id_);
+void SentencePieceTokenizer::append_id(int32_t id, Encoding& out) const {
+  out.tokens.push_back(pieces_[static_cast<size_t>(id)].text);
+  out.input_ids.push_back(id);
+}
+
+void SentencePieceTokenizer::append_after_unk(std::string_view chunk, Encoding& out) const {
+  Encoding with_unk;
+  append_sentencepiece(unk_text_ + std::string(chunk), with_unk);
+  const size_t skip = with_unk.size() >= unk_length_ ? unk_length_ : 0;
+  out.tokens.insert(out.tokens.end(), with_unk.tokens.begin() + skip, with_unk.tokens.end());
+  out.input_ids.insert(out.input_ids.end(), with_unk.input_ids.begin() + skip, with_unk.input_ids.end());
+}
+
+void SentencePieceTokenizer::append_segments(std::string_view text, Encoding& out) const {
   for (const TextSegment& segment : special_splitter_.split(text)) {
     if (segment.is_added_token) {
-      add(*find_piece(segment.text));
+      append_id(*find_piece(segment.text), out);
+    } else if (!config_.legacy && (starts_with_space_symbol(segment.text) || segment.text[0] == ' ')) {
+      // Non-legacy LlamaTokenizer encodes "<unk>" + chunk and drops the
+      // <unk>'s pieces, so that a chunk's leading space survives.
+      append_after_unk(segment.text, out);
     } else {
       append_sentencepiece(segment.text, out);
     }
   }
-  if (add_special_tokens && config_.add_eos_token && eos_id_) add(*eos_id_);
+}
+
+Encoding SentencePieceTokenizer::encode(std::string_view text, bool add_special_tokens) const {
+  unicode::check_utf8(text);
+  // The normalized text (at most 3 bytes per space, plus the dummy prefix) must fit the merge loop's 32-bit indices.
+  TF_CHECK(text.size() < (size_t(1) << 30),
+           "a text of " << text.size() << " bytes is too long to tokenize (1 GiB at most)");
+  Encoding body;
+  if (config_.legacy || text.empty()) {
+    append_segments(text, body);
+  } else {
+    // Non-legacy LlamaTokenizer.tokenize: ▁ in the text is a space, the
+    // prefix space is added by hand (the model's dummy prefix is off), and
+    // dropped again when a special token follows it.
+    const std::string prepared =
+        std::string(config_.add_prefix_space ? kSpaceSymbol : "") + replace_all(std::string(text), kSpaceSymbol, " ");
+    append_segments(prepared, body);
+    if (body.size() > 1 && body.tokens[0] == kSpaceSymbol && is_special_id(body.input_ids[1])) {
+      body.tokens.erase(body.tokens.begin());
+      body.input_ids.erase(body.input_ids.begin());
+    }
+  }
+  Encoding out;
+  if (add_special_tokens && config_.add_bos_token && bos_id_) append_id(*bos_id_, out);
+  out.tokens.insert(out.tokens.end(), std::make_move_iterator(body.tokens.begin()),
+                    std::make_move_iterator(body.tokens.end()));
+  out.input_ids.insert(out.input_ids.end(), body.input_ids.begin(), body.input_ids.end());
+  if (add_special_tokens && config_.add_eos_token && eos_id_) append_id(*eos_id_, out);
   out.attention_mask.assign(out.input_ids.size(), 1);
   out.token_type_ids.assign(out.input_ids.size(), 0);
   return out;
@@ -496,7 +542,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& all_ids, 
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& token = i == 0 && first_override ? *first_override : pieces_[static_cast<size_t>(ids[i])].text;
     if (is_special_id(ids[i])) {
-      if (!previous_special && i != 0) out.push_back(' ');
+      if (!previous_special && i != 0 && config_.legacy) out.push_back(' ');
       out.append(sentencepiece_decode(ids, run_begin, i, run_begin == 0 ? first_override : std::nullopt));
       out.append(token);
       previous_special = true;
@@ -509,6 +555,11 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& all_ids, 
   }
   out.append(sentencepiece_decode(ids, run_begin, ids.size(), run_begin == 0 ? first_override : std::nullopt));
   return config_.clean_up_tokenization_spaces ? clean_up_tokenization(std::move(out)) : out;
+}
+
+const std::string& SentencePieceTokenizer::piece(int32_t id) const {
+  check_id(id);
+  return pieces_[static_cast<size_t>(id)].text;
 }
 
 std::string SentencePieceTokenizer::token_bytes(int32_t id) const {

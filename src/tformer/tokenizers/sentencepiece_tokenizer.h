@@ -1,12 +1,13 @@
 // Llama's tokenizer: SentencePiece BPE as transformers' slow LlamaTokenizer
-// (legacy mode) runs it. Special tokens written in the text (<s>, </s>,
-// <unk>) are split out first; each other chunk is normalized on its own
-// (spaces → ▁, runs of spaces collapsed, a ▁ dummy prefix) and merged pair by
-// pair, the best-scoring pair first; characters outside the vocabulary
-// become byte pieces <0xNN> (byte fallback) or <unk>. BOS is prepended (and
-// EOS appended) as tokenizer_config.json's add_bos_token / add_eos_token say.
-// Loads a tokenizer.model (with the Hugging Face configs beside it) or
-// llama2.c's tokenizer.bin.
+// runs it. Special tokens written in the text (<s>, </s>, <unk>) are split
+// out first; each other chunk is normalized on its own (spaces → ▁, runs of
+// spaces collapsed, a ▁ dummy prefix) and merged pair by pair, the
+// best-scoring pair first; characters outside the vocabulary become byte
+// pieces <0xNN> (byte fallback) or <unk>. BOS is prepended (and EOS appended)
+// as tokenizer_config.json's add_bos_token / add_eos_token say. That is
+// legacy mode (the fixtures'); "legacy": false is followed as transformers
+// 4.43 does (no dummy prefix after special tokens). Loads a tokenizer.model
+// (with the Hugging Face configs beside it) or llama2.c's tokenizer.bin.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -35,11 +36,14 @@ struct LlamaTokenizerConfig {
   bool add_bos_token = true;
   bool add_eos_token = false;
   bool add_prefix_space = true;
+  // transformers' legacy flag (null or absent: true). false: no dummy prefix
+  // after special tokens, no space before them when decoding.
+  bool legacy = true;
   bool clean_up_tokenization_spaces = false;
 
   // Defaults, then tokenizer_config.json and special_tokens_map.json from
-  // `dir` when present. Settings tformer does not implement (legacy false,
-  // non-special added tokens, lstrip/rstrip) are a tformer::Error.
+  // `dir` when present. Settings tformer does not implement (non-special
+  // added tokens, lstrip/rstrip) are a tformer::Error.
   static LlamaTokenizerConfig from_directory(const std::filesystem::path& dir);
 };
 
@@ -75,13 +79,19 @@ class SentencePieceTokenizer : public Tokenizer {
   std::optional<int32_t> eos_token_id() const override { return eos_id_; }
   std::string kind() const override { return "SentencePiece BPE"; }
 
-  const std::string& piece(int32_t id) const { return pieces_.at(static_cast<size_t>(id)).text; }
+  // The piece text of `id` ("▁Once", "<0x0A>", "<s>"); an id outside the vocabulary is an Error.
+  const std::string& piece(int32_t id) const;
 
  private:
   using UnusedSplits = std::unordered_map<std::string_view, std::pair<std::string_view, std::string_view>>;
   // SentencePiece's normalizer (identity rules): ▁ for spaces, extra spaces
   // removed, the dummy prefix.
   std::string normalize(std::string_view text) const;
+  void append_id(int32_t id, Encoding& out) const;
+  // The text split at special tokens, each other chunk SentencePiece-encoded.
+  void append_segments(std::string_view text, Encoding& out) const;
+  // Non-legacy: `chunk` encoded after the <unk> text, the <unk>'s pieces dropped.
+  void append_after_unk(std::string_view chunk, Encoding& out) const;
   // sp_model.encode(text) for one chunk of text without special tokens.
   void append_sentencepiece(std::string_view text, Encoding& out) const;
   // The BPE merge loop over normalized text.
@@ -107,6 +117,8 @@ class SentencePieceTokenizer : public Tokenizer {
   std::array<int32_t, 256> byte_ids_{};
   int32_t unk_id_ = 0;
   std::optional<int32_t> bos_id_, eos_id_;
+  std::string unk_text_;   // non-legacy only: the text before each chunk that starts with a space
+  size_t unk_length_ = 0;  // and how many pieces it encodes to
   std::unordered_set<int32_t> special_ids_;
   AddedTokenSplitter special_splitter_;
 };

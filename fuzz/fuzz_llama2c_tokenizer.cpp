@@ -1,0 +1,15 @@
+// Input: a llama2.c tokenizer.bin (tok512.bin's format), loaded by
+// SentencePieceTokenizer::from_llama2c_file and used on a fixed text:
+// encoded, decoded and streamed.
+#include "sentencepiece_support.h"
+
+using namespace tformer_fuzz;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const MemFile file("tokenizer.bin");
+  file.write(data, size);
+  expect_only_tformer_errors([&] {
+    exercise(*tformer::tokenizers::SentencePieceTokenizer::from_llama2c_file(file.path()), kSentencePieceText);
+  });
+  return 0;
+}
