@@ -51,7 +51,13 @@ void GenerationOptions::validate() const {
 
 TextGenerationPipeline::TextGenerationPipeline(std::unique_ptr<models::CausalLM> model,
                                                std::unique_ptr<tokenizers::Tokenizer> tokenizer)
-    : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {}
+    : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {
+  // A model may have more ids than its tokenizer (a vocabulary padded for
+  // speed), never fewer: the tokenizer's ids would index past the embeddings.
+  TF_CHECK(!tokenizer_ || tokenizer_->vocab_size() <= static_cast<size_t>(model_->info().vocab_size),
+           model_->info().source << ": the tokenizer has " << tokenizer_->vocab_size()
+                                 << " tokens, more than the model's vocabulary of " << model_->info().vocab_size);
+}
 
 TextGenerationPipeline TextGenerationPipeline::from_pretrained(const std::filesystem::path& path) {
   auto model = models::load_causal_lm(path);  // first: a broken model file is the error to report

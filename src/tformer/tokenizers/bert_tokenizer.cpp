@@ -4,6 +4,7 @@
 
 #include "tformer/core/error.h"
 #include "tformer/tokenizers/tokenizer_json.h"
+#include "tformer/tokenizers/text_cleanup.h"
 #include "tformer/tokenizers/unicode.h"
 
 namespace tformer::tokenizers {
@@ -86,10 +87,12 @@ BertTokenizer BertTokenizer::from_tokenizer_json(const fs::path& tokenizer_json)
 
   tokenizer.unk_token_ = spec.wordpiece.unk_token;
   tokenizer.unk_id_ = tokenizer.vocab_->find(tokenizer.unk_token_);
-  TF_CHECK(tokenizer.unk_id_ >= 0, where << ": the unknown token '" << tokenizer.unk_token_ << "' is not in the vocabulary");
+  TF_CHECK(tokenizer.unk_id_ >= 0,
+           where << ": the unknown token '" << tokenizer.unk_token_ << "' is not in the vocabulary");
   tokenizer.pad_token_ = spec.pad_token.value_or("[PAD]");
   tokenizer.pad_id_ = tokenizer.vocab_->find(tokenizer.pad_token_);
-  TF_CHECK(tokenizer.pad_id_ >= 0, where << ": the padding token '" << tokenizer.pad_token_ << "' is not in the vocabulary");
+  TF_CHECK(tokenizer.pad_id_ >= 0,
+           where << ": the padding token '" << tokenizer.pad_token_ << "' is not in the vocabulary");
 
   if (spec.post_processor) {
     tokenizer.post_processor_ = std::move(*spec.post_processor);
@@ -220,18 +223,6 @@ std::vector<Encoding> BertTokenizer::encode_batch(const std::vector<std::string>
 
 namespace {
 
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  std::string out;
-  out.reserve(text.size());
-  size_t start = 0;
-  for (size_t hit; (hit = text.find(from, start)) != std::string::npos; start = hit + from.size()) {
-    out.append(text, start, hit - start);
-    out.append(to);
-  }
-  out.append(text, start, std::string::npos);
-  text = std::move(out);
-}
-
 // transformers' convert_tokens_to_string: join with spaces, glue continuations, strip.
 std::string join_tokens(const std::vector<const std::string*>& tokens, const std::string& continuation_prefix) {
   std::string text;
@@ -239,18 +230,10 @@ std::string join_tokens(const std::vector<const std::string*>& tokens, const std
     if (i > 0) text.push_back(' ');
     text += *tokens[i];
   }
-  replace_all(text, " " + continuation_prefix, "");
+  text = replace_all(std::move(text), " " + continuation_prefix, "");
   const size_t first = text.find_first_not_of(" \t\n\r\v\f");
   if (first == std::string::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\n\r\v\f") - first + 1);
-}
-
-// transformers' clean_up_tokenization, replacement by replacement.
-void clean_up_tokenization(std::string& text) {
-  static constexpr std::pair<std::string_view, std::string_view> kReplacements[] = {
-      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-  for (const auto& [from, to] : kReplacements) replace_all(text, from, to);
 }
 
 }  // namespace
@@ -281,7 +264,7 @@ std::string BertTokenizer::decode(const std::vector<int32_t>& ids, bool skip_spe
     if (i > 0) text.push_back(' ');
     text += parts[i];
   }
-  if (clean_up_tokenization_spaces) clean_up_tokenization(text);
+  if (clean_up_tokenization_spaces) text = clean_up_tokenization(std::move(text));
   return text;
 }
 

@@ -8,6 +8,7 @@
 
 #include "tformer/core/error.h"
 #include "tformer/io/json_file.h"
+#include "tformer/tokenizers/text_cleanup.h"
 #include "tformer/tokenizers/unicode.h"
 
 namespace tformer::tokenizers {
@@ -31,26 +32,6 @@ const json& member(const json& object, const char* key) {
 std::string type_of(const json& component) {
   const json& type = member(component, "type");
   return type.is_string() ? type.get<std::string>() : std::string("(none)");
-}
-
-void read_bool(const json& config, const char* key, bool& field, const std::string& where) {
-  const json& value = member(config, key);
-  if (value.is_null()) return;
-  TF_CHECK(value.is_boolean(),
-           where << ": field \"" << key << "\" must be true or false, got " << io::json_excerpt(value));
-  field = value.get<bool>();
-}
-
-// A token field: absent leaves it, null removes it (GPT-2's "pad_token": null).
-void read_optional_token(const json& config, const char* key, std::optional<std::string>& field,
-                         const std::string& where) {
-  auto it = config.find(key);
-  if (it == config.end()) return;
-  if (it->is_null()) {
-    field.reset();
-  } else {
-    field = token_content(*it, where + ": \"" + key + "\"");
-  }
 }
 
 std::string quoted(const std::string& token) { return io::json_excerpt(json(token)); }
@@ -137,24 +118,6 @@ byte_level::BpeMerges read_merges_txt(const fs::path& path, const Vocab& vocab) 
   return merges;
 }
 
-// transformers' clean_up_tokenization: the spaces a word-level detokenizer
-// would have put before punctuation and English contractions.
-std::string clean_up_tokenization(std::string text) {
-  static const std::pair<std::string_view, std::string_view> kReplacements[] = {
-      {" .", "."},   {" ?", "?"},     {" !", "!"},   {" ,", ","},   {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-  for (const auto& [from, to] : kReplacements) {
-    std::string out;
-    out.reserve(text.size());
-    size_t pos = 0;
-    for (size_t hit; (hit = text.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
-      out.append(text, pos, hit - pos).append(to);
-    }
-    out.append(text, pos);
-    text = std::move(out);
-  }
-  return text;
-}
 
 // The bytes a token string stands for: its characters through the byte
 // alphabet, or, when one is outside it (an added token such as "<pad>" is
@@ -193,13 +156,13 @@ void check_byte_level_or_none(const json& component, const char* field) {
 
 void Gpt2TokenizerConfig::update_from_json(const json& config, const std::string& where) {
   TF_CHECK(config.is_object(), where << ": expected a JSON object");
-  read_optional_token(config, "bos_token", bos_token, where);
-  read_optional_token(config, "eos_token", eos_token, where);
-  read_optional_token(config, "unk_token", unk_token, where);
-  read_optional_token(config, "pad_token", pad_token, where);
-  read_bool(config, "add_bos_token", add_bos_token, where);
-  read_bool(config, "add_prefix_space", add_prefix_space, where);
-  read_bool(config, "clean_up_tokenization_spaces", clean_up_tokenization_spaces, where);
+  read_token_field(config, "bos_token", bos_token, where);
+  read_token_field(config, "eos_token", eos_token, where);
+  read_token_field(config, "unk_token", unk_token, where);
+  read_token_field(config, "pad_token", pad_token, where);
+  read_bool_field(config, "add_bos_token", add_bos_token, where);
+  read_bool_field(config, "add_prefix_space", add_prefix_space, where);
+  read_bool_field(config, "clean_up_tokenization_spaces", clean_up_tokenization_spaces, where);
   if (const json& tokens = member(config, "additional_special_tokens"); tokens.is_array()) {
     additional_special_tokens.clear();
     for (const auto& token : tokens) {
@@ -274,13 +237,13 @@ std::unique_ptr<Gpt2Tokenizer> Gpt2Tokenizer::from_tokenizer_json(const fs::path
       const auto id = static_cast<int32_t>(io::json_to_int(member(token, "id"), 0, int64_t(id_limit) - 1,
                                                            "\"added_tokens\": " + quoted(content.get<std::string>())));
       bool special = false;
-      read_bool(token, "special", special, "\"added_tokens\"");
+      read_bool_field(token, "special", special, "\"added_tokens\"");
       file_config.added_tokens.push_back({content.get<std::string>(), special, id});
     }
     // The model's own unk_token (GPT-2's is null), not transformers' default.
     file_config.unk_token.reset();
-    read_optional_token(model, "unk_token", file_config.unk_token, "\"model\"");
-    read_bool(pre_tokenizer, "add_prefix_space", file_config.add_prefix_space, "\"pre_tokenizer\"");
+    read_token_field(model, "unk_token", file_config.unk_token, "\"model\"");
+    read_bool_field(pre_tokenizer, "add_prefix_space", file_config.add_prefix_space, "\"pre_tokenizer\"");
 
     Vocab vocab = read_vocab(vocab_object, id_limit, "\"model.vocab\"");
     byte_level::BpeMerges merges;

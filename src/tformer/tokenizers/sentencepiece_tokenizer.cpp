@@ -11,6 +11,7 @@
 #include "tformer/core/error.h"
 #include "tformer/io/json_file.h"
 #include "tformer/tokenizers/llama2c_tokenizer_file.h"
+#include "tformer/tokenizers/text_cleanup.h"
 #include "tformer/tokenizers/unicode.h"
 
 namespace tformer::tokenizers {
@@ -23,26 +24,6 @@ constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // ▁, which Sentenc
 constexpr uint32_t kNone = UINT32_MAX;  // no symbol: merge loop indices are 32-bit (encode checks the size)
 
 bool starts_with_space_symbol(std::string_view s) { return s.substr(0, kSpaceSymbol.size()) == kSpaceSymbol; }
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t start = 0;
-  for (size_t hit; (hit = s.find(from, start)) != std::string::npos; start = hit + from.size()) {
-    out.append(s, start, hit - start);
-    out.append(to);
-  }
-  out.append(s, start);
-  return out;
-}
-
-// transformers' clean_up_tokenization, its replacements in its order.
-std::string clean_up_tokenization(std::string text) {
-  static const std::pair<std::string_view, std::string_view> kReplacements[] = {
-      {" .", "."},   {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-  for (const auto& [from, to] : kReplacements) text = replace_all(std::move(text), from, to);
-  return text;
-}
 
 // The byte a piece "<0xNN>" stands for.
 std::optional<uint8_t> byte_of_piece(std::string_view text) {
@@ -69,24 +50,6 @@ bool is_segment_piece(PieceType type) {
 
 size_t utf8_length(unsigned char lead) { return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4; }
 
-void read_bool(const json& config, const char* key, bool& field, const std::string& where) {
-  auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return;
-  TF_CHECK(it->is_boolean(), where << ": field \"" << key << "\" must be true or false, got " << io::json_excerpt(*it));
-  field = it->get<bool>();
-}
-
-// A token field: a string or {"content": ...}; null removes the token.
-void read_token(const json& config, const char* key, std::optional<std::string>& field, const std::string& where) {
-  auto it = config.find(key);
-  if (it == config.end()) return;
-  if (it->is_null()) {
-    field.reset();
-  } else {
-    field = token_content(*it, where + ": \"" + key + "\"");
-  }
-}
-
 void refuse_stripping(const json& token, const std::string& where) {
   if (!token.is_object()) return;
   for (const char* key : {"lstrip", "rstrip", "single_word"}) {
@@ -98,18 +61,18 @@ void refuse_stripping(const json& token, const std::string& where) {
 
 void update_config(LlamaTokenizerConfig& config, const json& file, const std::string& where) {
   TF_CHECK(file.is_object(), where << ": expected a JSON object");
-  read_bool(file, "legacy", config.legacy, where);
-  read_bool(file, "add_bos_token", config.add_bos_token, where);
-  read_bool(file, "add_eos_token", config.add_eos_token, where);
-  read_bool(file, "add_prefix_space", config.add_prefix_space, where);
-  read_bool(file, "clean_up_tokenization_spaces", config.clean_up_tokenization_spaces, where);
+  read_bool_field(file, "legacy", config.legacy, where);
+  read_bool_field(file, "add_bos_token", config.add_bos_token, where);
+  read_bool_field(file, "add_eos_token", config.add_eos_token, where);
+  read_bool_field(file, "add_prefix_space", config.add_prefix_space, where);
+  read_bool_field(file, "clean_up_tokenization_spaces", config.clean_up_tokenization_spaces, where);
   const std::pair<const char*, std::optional<std::string>*> named[] = {
       {"bos_token", &config.bos_token},
       {"eos_token", &config.eos_token},
       {"unk_token", &config.unk_token},
       {"pad_token", &config.pad_token}};
   for (const auto& [key, field] : named) {
-    read_token(file, key, *field, where);
+    read_token_field(file, key, *field, where);
     if (auto it = file.find(key); it != file.end()) refuse_stripping(*it, where + ": \"" + key + "\"");
   }
   if (auto it = file.find("additional_special_tokens"); it != file.end() && !it->is_null()) {
@@ -128,7 +91,7 @@ void update_config(LlamaTokenizerConfig& config, const json& file, const std::st
       TF_CHECK(id.has_value(), token_where << ": the key is not a token id");
       refuse_stripping(token, token_where);
       bool special = true;
-      if (token.is_object()) read_bool(token, "special", special, token_where);
+      if (token.is_object()) read_bool_field(token, "special", special, token_where);
       TF_CHECK(special, token_where << ": non-special added tokens are not supported for SentencePiece tokenizers");
       config.added_tokens.push_back({token_content(token, token_where), true, static_cast<int32_t>(*id)});
     }

@@ -111,4 +111,19 @@ BertTokenizerConfig BertTokenizerConfig::from_directory(const std::filesystem::p
   return config;
 }
 
+void read_bool_field(const nlohmann::json& config, const char* key, bool& field, const std::string& where) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return;
+  TF_CHECK(it->is_boolean(), where << ": field \"" << key << "\" must be true or false, got " << io::json_excerpt(*it));
+  field = it->get<bool>();
+}
+
+void read_token_field(const nlohmann::json& config, const char* key, std::optional<std::string>& field,
+                      const std::string& where) {
+  auto it = config.find(key);
+  if (it == config.end()) return;
+  if (it->is_null()) field.reset();
+  else field = token_content(*it, where + ": \"" + key + "\"");
+}
+
 }  // namespace tformer::tokenizers

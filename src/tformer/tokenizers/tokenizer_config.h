@@ -48,6 +48,13 @@ struct BertTokenizerConfig {
 
 // A token written as "[X]" or as {"content": "[X]", ...} (AddedToken).
 std::string token_content(const nlohmann::json& value, const std::string& where);
+// config[key] into `field` when present and not null; a non-boolean is an
+// Error naming `where` and the field.
+void read_bool_field(const nlohmann::json& config, const char* key, bool& field, const std::string& where);
+// A token field (a string or {"content": ...}) into `field`: absent leaves
+// it, null removes the token (GPT-2's "pad_token": null).
+void read_token_field(const nlohmann::json& config, const char* key, std::optional<std::string>& field,
+                      const std::string& where);
 // tokenizer_config.json's "added_tokens_decoder": {"30522": {"content": "<x>",
 // "special": false, ...}, ...}, every id set.
 std::vector<AddedToken> read_added_tokens_decoder(const nlohmann::json& decoder, const std::string& where);
