@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 
 void DecoderBuffers::reserve(int64_t rows, int64_t hidden_size, const nn::AttentionDims& dims) {
   ensure_capacity(hidden, rows * hidden_size);
-  ensure_capacity(normed, rows * hidden_size);
   ensure_capacity(gathered, rows * hidden_size);
-  attention.reserve(rows, dims);
+  ensure_capacity(blocks.normed, rows * hidden_size);
+  blocks.attention.reserve(rows, dims);
 }
 
 void CausalLM::check_step(const int32_t* ids, const nn::DecodeStep& step) const {

@@ -16,6 +16,7 @@
 #include "tformer/core/tensor.h"
 #include "tformer/kernels/gemm.h"
 #include "tformer/nn/causal_self_attention.h"
+#include "tformer/nn/decoder_block.h"
 #include "tformer/nn/kv_cache.h"
 #include "tformer/nn/linear.h"
 
@@ -30,10 +31,11 @@ struct CausalLMInfo {
   std::string source;  // where it was loaded from, for messages
 };
 
-// The step's buffers, shared by an architecture's layers.
+// The step's buffers: the residual stream, the blocks' scratch, the rows
+// gathered for the logits.
 struct DecoderBuffers {
-  Tensor hidden, normed, mlp, gathered;
-  nn::AttentionScratch attention;
+  Tensor hidden, gathered;
+  nn::DecoderBlockScratch blocks;
   void reserve(int64_t rows, int64_t hidden_size, const nn::AttentionDims& dims);
 };
 
@@ -41,9 +43,9 @@ struct DecoderBuffers {
 const float* gather_hidden_rows(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step,
                                 const int64_t* logit_rows, int64_t n_logit_rows);
 
-// What every decoder ends with: its stack of blocks (each with
-// forward(buffers, step, cache, layer)), the final norm and the LM head,
-// which computes the logits of the rows asked for only.
+// What every decoder is built of past its embeddings: pre-norm blocks
+// (nn/decoder_block.h), the final norm and the LM head, which computes the
+// logits of the rows asked for only.
 template <class Block, class Norm>
 struct DecoderStack {
   std::vector<Block> blocks;
@@ -53,10 +55,12 @@ struct DecoderStack {
   // buffers.hidden holds the step's embedded tokens; logits [n, vocab] as CausalLM::forward.
   void forward(DecoderBuffers& buffers, int64_t hidden_size, const nn::DecodeStep& step, nn::KVCache& cache,
                const int64_t* logit_rows, int64_t n_logit_rows, float* logits) const {
-    for (size_t l = 0; l < blocks.size(); ++l) blocks[l].forward(buffers, step, cache, static_cast<int64_t>(l));
+    float* hidden = buffers.hidden.template data<float>();
+    for (size_t l = 0; l < blocks.size(); ++l)
+      blocks[l].forward(hidden, step, cache, static_cast<int64_t>(l), buffers.blocks);
     const int64_t n = logit_rows ? n_logit_rows : step.rows();
     const float* last = gather_hidden_rows(buffers, hidden_size, step, logit_rows, n_logit_rows);
-    float* normed = buffers.normed.template data<float>();
+    float* normed = buffers.blocks.normed.template data<float>();
     final_norm.forward(last, n, normed);
     lm_head.forward(normed, n, logits);
   }

@@ -46,27 +46,13 @@ Gpt2Config Gpt2Config::from_json(const nlohmann::json& j, const std::string& sou
   return c;
 }
 
-Gpt2Block Gpt2Block::load(const io::WeightView& vb, const Gpt2Config& cfg) {
+Gpt2Block load_gpt2_block(const io::WeightView& vb, const Gpt2Config& cfg) {
   Gpt2Block b;
-  b.ln_1_ = nn::LayerNorm::load(vb.pp("ln_1"), cfg.n_embd, cfg.layer_norm_epsilon);
-  b.attention_ = nn::CausalSelfAttention::load_conv1d(vb.pp("attn"), attention_dims(cfg));
-  b.ln_2_ = nn::LayerNorm::load(vb.pp("ln_2"), cfg.n_embd, cfg.layer_norm_epsilon);
-  b.mlp_ = nn::Mlp::load_conv1d(vb.pp("mlp"), cfg.n_embd, cfg.inner(), cfg.activation);
+  b.attention_norm = nn::LayerNorm::load(vb.pp("ln_1"), cfg.n_embd, cfg.layer_norm_epsilon);
+  b.attention = nn::CausalSelfAttention::load_conv1d(vb.pp("attn"), attention_dims(cfg));
+  b.mlp_norm = nn::LayerNorm::load(vb.pp("ln_2"), cfg.n_embd, cfg.layer_norm_epsilon);
+  b.mlp = nn::Mlp::load_conv1d(vb.pp("mlp"), cfg.n_embd, cfg.inner(), cfg.activation);
   return b;
-}
-
-void Gpt2Block::forward(DecoderBuffers& buf, const nn::DecodeStep& step, nn::KVCache& cache, int64_t layer) const {
-  float* hidden = buf.hidden.data<float>();
-  float* normed = buf.normed.data<float>();
-  ln_1_.forward(hidden, nullptr, step.rows(), normed);
-  attention_.forward(normed, step, cache, layer, buf.attention, hidden);
-  ln_2_.forward(hidden, nullptr, step.rows(), normed);
-  mlp_.forward(normed, step.rows(), buf.mlp, hidden);
-}
-
-void Gpt2Block::set_weight_format(kernels::GemmFormat format) {
-  attention_.set_weight_format(format);
-  mlp_.set_weight_format(format);
 }
 
 std::unique_ptr<Gpt2LMHeadModel> Gpt2LMHeadModel::load(const io::WeightSource& weights, const Gpt2Config& cfg) {
@@ -76,7 +62,7 @@ std::unique_ptr<Gpt2LMHeadModel> Gpt2LMHeadModel::load(const io::WeightSource& w
   m->wte_ = nn::Embedding::load(root.pp("wte"), cfg.vocab_size, cfg.n_embd, "token id");
   m->wpe_ = nn::Embedding::load(root.pp("wpe"), cfg.n_positions, cfg.n_embd, "position");
   for (int64_t i = 0; i < cfg.n_layer; ++i)
-    m->stack_.blocks.push_back(Gpt2Block::load(root.pp("h").pp(int(i)), cfg));
+    m->stack_.blocks.push_back(load_gpt2_block(root.pp("h").pp(int(i)), cfg));
   m->stack_.final_norm = nn::LayerNorm::load(root.pp("ln_f"), cfg.n_embd, cfg.layer_norm_epsilon);
   m->stack_.lm_head = nn::Linear::load(root.pp("wte"), cfg.n_embd, cfg.vocab_size, /*with_bias=*/false);
   m->info_ = {"gpt2", cfg.vocab_size, cfg.n_positions, cfg.n_layer, cfg.n_embd, cfg.bos_token_id, {cfg.eos_token_id},

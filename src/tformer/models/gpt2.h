@@ -18,6 +18,7 @@
 #include "tformer/io/weight_source.h"
 #include "tformer/kernels/activations.h"
 #include "tformer/models/causal_lm.h"
+#include "tformer/nn/decoder_block.h"
 #include "tformer/nn/embedding.h"
 #include "tformer/nn/layer_norm.h"
 #include "tformer/nn/linear.h"
@@ -38,18 +39,9 @@ struct Gpt2Config {
   static Gpt2Config from_json(const nlohmann::json& j, const std::string& source);
 };
 
-class Gpt2Block {
- public:
-  static Gpt2Block load(const io::WeightView& vb, const Gpt2Config& cfg);
-  void forward(DecoderBuffers& buffers, const nn::DecodeStep& step, nn::KVCache& cache, int64_t layer) const;
-  void set_weight_format(kernels::GemmFormat format);
-  int64_t weight_bytes() const { return attention_.weight_bytes() + mlp_.weight_bytes(); }
-
- private:
-  nn::LayerNorm ln_1_, ln_2_;
-  nn::CausalSelfAttention attention_;
-  nn::Mlp mlp_;
-};
+// transformer.h.N: ln_1, attn (c_attn, c_proj), ln_2, mlp (c_fc, c_proj).
+using Gpt2Block = nn::PreNormDecoderBlock<nn::LayerNorm, nn::Mlp>;
+Gpt2Block load_gpt2_block(const io::WeightView& vb, const Gpt2Config& cfg);
 
 class Gpt2LMHeadModel : public CausalLM {
  public:

@@ -63,29 +63,13 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j, const std::string& s
   return c;
 }
 
-LlamaDecoderLayer LlamaDecoderLayer::load(const io::WeightView& vb, const LlamaConfig& cfg) {
+LlamaDecoderLayer load_llama_layer(const io::WeightView& vb, const LlamaConfig& cfg) {
   LlamaDecoderLayer l;
-  l.input_layernorm_ = nn::RmsNorm::load(vb.pp("input_layernorm"), cfg.hidden_size, cfg.rms_norm_eps);
-  l.attention_ = nn::CausalSelfAttention::load_separate(vb.pp("self_attn"), attention_dims(cfg), cfg.attention_bias);
-  l.post_attention_layernorm_ =
-      nn::RmsNorm::load(vb.pp("post_attention_layernorm"), cfg.hidden_size, cfg.rms_norm_eps);
-  l.mlp_ = nn::GatedMlp::load(vb.pp("mlp"), cfg.hidden_size, cfg.intermediate_size, cfg.hidden_act, cfg.mlp_bias);
+  l.attention_norm = nn::RmsNorm::load(vb.pp("input_layernorm"), cfg.hidden_size, cfg.rms_norm_eps);
+  l.attention = nn::CausalSelfAttention::load_separate(vb.pp("self_attn"), attention_dims(cfg), cfg.attention_bias);
+  l.mlp_norm = nn::RmsNorm::load(vb.pp("post_attention_layernorm"), cfg.hidden_size, cfg.rms_norm_eps);
+  l.mlp = nn::GatedMlp::load(vb.pp("mlp"), cfg.hidden_size, cfg.intermediate_size, cfg.hidden_act, cfg.mlp_bias);
   return l;
-}
-
-void LlamaDecoderLayer::forward(DecoderBuffers& buf, const nn::DecodeStep& step, nn::KVCache& cache,
-                                int64_t layer) const {
-  float* hidden = buf.hidden.data<float>();
-  float* normed = buf.normed.data<float>();
-  input_layernorm_.forward(hidden, step.rows(), normed);
-  attention_.forward(normed, step, cache, layer, buf.attention, hidden);
-  post_attention_layernorm_.forward(hidden, step.rows(), normed);
-  mlp_.forward(normed, step.rows(), buf.mlp, hidden);
-}
-
-void LlamaDecoderLayer::set_weight_format(kernels::GemmFormat format) {
-  attention_.set_weight_format(format);
-  mlp_.set_weight_format(format);
 }
 
 std::unique_ptr<LlamaForCausalLM> LlamaForCausalLM::load(const io::WeightSource& weights, const LlamaConfig& cfg) {
@@ -95,8 +79,8 @@ std::unique_ptr<LlamaForCausalLM> LlamaForCausalLM::load(const io::WeightSource&
   m->embed_tokens_ = nn::Embedding::load(model.pp("embed_tokens"), cfg.vocab_size, cfg.hidden_size, "token id");
   m->rotary_ = std::make_unique<nn::RotaryEmbedding>(cfg.head_dim(), cfg.max_position_embeddings, cfg.rope_theta);
   for (int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
-    m->stack_.blocks.push_back(LlamaDecoderLayer::load(model.pp("layers").pp(int(i)), cfg));
-    m->stack_.blocks.back().set_rotary(m->rotary_.get());
+    m->stack_.blocks.push_back(load_llama_layer(model.pp("layers").pp(int(i)), cfg));
+    m->stack_.blocks.back().attention.set_rotary(m->rotary_.get());
   }
   m->stack_.final_norm = nn::RmsNorm::load(model.pp("norm"), cfg.hidden_size, cfg.rms_norm_eps);
   const io::WeightView head = cfg.tie_word_embeddings ? model.pp("embed_tokens") : io::WeightView(weights).pp("lm_head");

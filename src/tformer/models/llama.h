@@ -20,6 +20,7 @@
 #include "tformer/io/weight_source.h"
 #include "tformer/kernels/activations.h"
 #include "tformer/models/causal_lm.h"
+#include "tformer/nn/decoder_block.h"
 #include "tformer/nn/embedding.h"
 #include "tformer/nn/linear.h"
 #include "tformer/nn/mlp.h"
@@ -43,19 +44,10 @@ struct LlamaConfig {
   static LlamaConfig from_json(const nlohmann::json& j, const std::string& source);
 };
 
-class LlamaDecoderLayer {
- public:
-  static LlamaDecoderLayer load(const io::WeightView& vb, const LlamaConfig& cfg);
-  void forward(DecoderBuffers& buffers, const nn::DecodeStep& step, nn::KVCache& cache, int64_t layer) const;
-  void set_rotary(const nn::RotaryEmbedding* rotary) { attention_.set_rotary(rotary); }
-  void set_weight_format(kernels::GemmFormat format);
-  int64_t weight_bytes() const { return attention_.weight_bytes() + mlp_.weight_bytes(); }
-
- private:
-  nn::RmsNorm input_layernorm_, post_attention_layernorm_;
-  nn::CausalSelfAttention attention_;
-  nn::GatedMlp mlp_;
-};
+// model.layers.N: input_layernorm, self_attn (q/k/v/o_proj, rotary), post_attention_layernorm,
+// mlp (gate/up/down_proj).
+using LlamaDecoderLayer = nn::PreNormDecoderBlock<nn::RmsNorm, nn::GatedMlp>;
+LlamaDecoderLayer load_llama_layer(const io::WeightView& vb, const LlamaConfig& cfg);
 
 class LlamaForCausalLM : public CausalLM {
  public:
