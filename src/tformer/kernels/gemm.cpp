@@ -54,6 +54,12 @@ Blocking blocking_of(const GemmArgs& g, const GemmMicroKernel& uk, const PackedB
   // another format still need the packing pass.)
   b.a_in_place = uk.reads_a_in_place && b.format == GemmFormat::F32 && !g.trans_a && g.alpha == 1.0f;
   b.kc = b.quantized ? g.k : default_kc(uk);
+  // One tile row of A against packed weights (a decode step's GEMV): A's
+  // row stays in L1 whatever its length, so the k block is all of K, and
+  // each panel, then the next one beside it, streams from memory in one
+  // sequential run instead of a kc-long run per panel and k block. The sums
+  // are the same chains either way.
+  if (packed && g.m <= uk.mr) b.kc = g.k;
   return b;
 }
 

@@ -36,7 +36,8 @@ struct Sequence {
   std::string text;     // the new text so far
   size_t streamed = 0;  // bytes of text already handed to the stream
   size_t stop_checked = 0;
-  bool trim_leading_space = false;
+  bool at_text_start = false;  // the next token is the text's first
+  bool trim_space_now = false;      // drop the space that starts the next decoded piece
   Sampler sampler;
 };
 
@@ -110,9 +111,8 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
     s.sampler = Sampler(sampling);
     s.sampler.reserve(vocab);
     // A prompt of special tokens only (an empty text after BOS): the first
-    // token starts the text, and loses the space a SentencePiece piece
-    // carries, as the tokenizer's own decode drops it.
-    s.trim_leading_space = tokenizer_ && std::all_of(s.ids.begin(), s.ids.end(), [&](int32_t id) {
+    // new token starts the text.
+    s.at_text_start = tokenizer_ && std::all_of(s.ids.begin(), s.ids.end(), [&](int32_t id) {
                              return tokenizer_->is_special_id(id);
                            });
   }
@@ -138,10 +138,17 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
                                                          token) != info.eos_token_ids.end();
     if (is_eos) return finish(s, b, "eos");
     if (tokenizer_ && !tokenizer_->is_special_id(token)) {
-      std::string piece = s.decoder.push(tokenizer_->token_bytes(token));
-      if (s.trim_leading_space && !piece.empty()) {
+      const std::string bytes = tokenizer_->token_bytes(token);
+      if (s.at_text_start) {
+        // The text's first token: its space goes where the tokenizer's own
+        // decode drops it (SentencePiece's dummy prefix; GPT-2 keeps it).
+        s.at_text_start = false;
+        if (bytes.starts_with(' ') && !tokenizer_->decode({token}, true).starts_with(' ')) s.trim_space_now = true;
+      }
+      std::string piece = s.decoder.push(bytes);
+      if (s.trim_space_now && !piece.empty()) {
         if (piece[0] == ' ') piece.erase(0, 1);
-        s.trim_leading_space = false;
+        s.trim_space_now = false;
       }
       s.text += piece;
     }
