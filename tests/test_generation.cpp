@@ -144,6 +144,18 @@ TEST(Generation, StreamedPiecesJoinIntoTheTextAndStopStringsEndIt) {
   EXPECT_EQ(streamed, stopped[0].text);
 }
 
+// An empty prompt is BOS alone: the story's first piece ("▁Once") starts the
+// text without its dummy-prefix space, as SentencePiece's decode drops it;
+// after a prompt the space separates the words.
+TEST(Generation, EmptyPromptTextStartsWithoutTheDummyPrefixSpace) {
+  auto pipe = pipelines::TextGenerationPipeline::from_pretrained(bundled());
+  pipelines::GenerationOptions o;
+  o.max_new_tokens = 4;
+  EXPECT_EQ(pipe({""}, o)[0].text, "Once upon a time");
+  EXPECT_EQ(pipe({"Once upon a time"}, o)[0].text, ", there was a");
+  EXPECT_EQ(pipe({"Once upon a"}, o)[0].text.substr(0, 5), " time");
+}
+
 TEST(Generation, PromptLongerThanTheContextNamesBothLengths) {
   auto pipe = pipelines::TextGenerationPipeline::from_pretrained(fixtures_dir() / "llama-tiny");
   std::string prompt;
