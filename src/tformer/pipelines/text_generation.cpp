@@ -105,7 +105,6 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
                                                 << vocab);
     s.prompt_len = s.ids.size();
     longest = std::max<int64_t>(longest, static_cast<int64_t>(s.ids.size()));
-    s.ids.reserve(s.ids.size() + options.max_new_tokens);
     SamplingOptions sampling = options.sampling;
     sampling.seed += static_cast<uint64_t>(b);  // each sequence its own draws, whatever its batch
     s.sampler = Sampler(sampling);
@@ -117,6 +116,9 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
                            });
   }
   const int64_t capacity = std::min(info.max_positions, longest + std::max<int64_t>(options.max_new_tokens, 1));
+  // Room for every token a sequence can reach: the context bounds it
+  // whatever max_new_tokens asks for.
+  for (Sequence& s : seqs) s.ids.reserve(static_cast<size_t>(capacity));
   const int64_t max_rows = batch * (options.use_cache ? longest : capacity);
   model_->reserve_cache(cache_, batch, capacity);
   std::vector<int32_t> step_ids(max_rows);
