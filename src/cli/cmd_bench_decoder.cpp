@@ -41,8 +41,10 @@ void run_bench_decoder(const BenchArgs& a) {
                               << info.max_positions << " (" << path.string() << ")");
   const std::vector<int32_t> ids = make_ids(batch, prompt_tokens + 2, info.vocab_size, 0, 0, a.seed);
   std::vector<std::vector<int32_t>> prompts(batch);
-  for (int64_t b = 0; b < batch; ++b)  // the LCG's ids, without the [CLS]/[SEP] ends make_ids puts around them
-    prompts[b].assign(ids.begin() + b * (prompt_tokens + 2) + 1, ids.begin() + b * (prompt_tokens + 2) + 1 + prompt_tokens);
+  for (int64_t b = 0; b < batch; ++b) {  // the LCG's ids, without the [CLS]/[SEP] ends make_ids puts around them
+    const auto first = ids.begin() + b * (prompt_tokens + 2) + 1;
+    prompts[b].assign(first, first + prompt_tokens);
+  }
 
   pipelines::GenerationOptions options;
   options.max_new_tokens = new_tokens + 1;  // the first new token comes from the prefill: N decode steps follow

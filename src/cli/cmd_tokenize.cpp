@@ -103,7 +103,8 @@ void register_tokenize(CLI::App& app) {
       "tokenize",
       "Split texts into tokens and ids with a model's tokenizer (BERT WordPiece with [CLS]/[SEP], GPT-2 "
       "byte-level BPE, SentencePiece with BOS; texts from the arguments, else stdin one per line)");
-  cmd->add_option("--model", args->model, "model directory (vocab.txt, tokenizer.json, vocab.json + merges.txt, tokenizer.model or tok*.bin) "
+  cmd->add_option("--model", args->model,
+                  "model directory (vocab.txt, tokenizer.json, vocab.json + merges.txt, tokenizer.model or tok*.bin) "
                   "or llama2.c model file (default: the bundled model)");
   cmd->add_flag("--json", args->json,
                 "one JSON object per text: tokens, input_ids, token_type_ids, attention_mask");

@@ -83,7 +83,8 @@ std::unique_ptr<LlamaForCausalLM> LlamaForCausalLM::load(const io::WeightSource&
     m->stack_.blocks.back().attention.set_rotary(m->rotary_.get());
   }
   m->stack_.final_norm = nn::RmsNorm::load(model.pp("norm"), cfg.hidden_size, cfg.rms_norm_eps);
-  const io::WeightView head = cfg.tie_word_embeddings ? model.pp("embed_tokens") : io::WeightView(weights).pp("lm_head");
+  const io::WeightView head =
+      cfg.tie_word_embeddings ? model.pp("embed_tokens") : io::WeightView(weights).pp("lm_head");
   m->stack_.lm_head = nn::Linear::load(head, cfg.hidden_size, cfg.vocab_size, /*with_bias=*/false);
   m->info_ = {"llama",
               cfg.vocab_size,
