@@ -184,6 +184,26 @@ void expect_load_error(const fs::path& path, const std::vector<std::string>& fra
   }
 }
 
+// A KV cache sized for fewer sequences, fewer layers or narrower keys (another
+// model's) is refused before a key is written into it.
+TEST(Generation, ACacheOfTheWrongShapeIsRefused) {
+  auto llama = models::load_causal_lm(fixtures_dir() / "llama-tiny");  // 2 layers, 2 kv heads of 16
+  const int32_t ids[2] = {1, 2};
+  const int64_t start[2] = {0, 0}, positions[2] = {0, 0};
+  const float mask[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+  std::vector<float> logits(2 * 512);
+  const nn::DecodeStep step{2, 1, start, positions, mask, 4, 1};
+  nn::KVCache one_sequence, one_layer, narrow;
+  llama->reserve_cache(one_sequence, 1, 4);
+  one_layer.reserve(1, 2, 4, 32);
+  narrow.reserve(2, 2, 4, 16);
+  for (nn::KVCache* cache : {&one_sequence, &one_layer, &narrow})
+    EXPECT_THROW(llama->forward(ids, step, *cache, nullptr, 2, logits.data()), Error);
+  nn::KVCache right;
+  llama->reserve_cache(right, 2, 4);
+  EXPECT_NO_THROW(llama->forward(ids, step, right, nullptr, 2, logits.data()));
+}
+
 TEST(Generation, UnknownModelTypeAndMissingTensorAreNamed) {
   TempDir dir;
   const fs::path src = fixtures_dir() / "llama-tiny";

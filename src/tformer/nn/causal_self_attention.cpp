@@ -49,7 +49,12 @@ void CausalSelfAttention::forward(const float* x, const DecodeStep& step, KVCach
     rotary_->apply(qkv + q_dim, rows, row, dims_.kv_heads, step.positions);
   }
 
-  // This step's keys and values into their slots.
+  // This step's keys and values into their slots, in a cache of this
+  // model's shape (one reserved for another model or a smaller batch would be overrun).
+  TF_CHECK(layer < cache.layers() && step.batch <= cache.batch() && cache.kv_dim() == kv_dim,
+           "attention: layer " << layer << " of a batch of " << step.batch << " with " << kv_dim
+                               << " key values a token does not fit a KV cache of " << cache.layers() << " layers, "
+                               << cache.batch() << " sequences and " << cache.kv_dim() << " key values");
   for (int64_t b = 0; b < step.batch; ++b) {
     TF_CHECK(step.start[b] >= 0 && step.start[b] + step.tokens <= cache.capacity(),
              "attention: slots " << step.start[b] << " to " << step.start[b] + step.tokens

@@ -51,7 +51,6 @@ class CausalSelfAttention {
                float* residual) const;
   void set_weight_format(kernels::GemmFormat format);
   int64_t weight_bytes() const { return qkv_.weight_bytes() + output_.weight_bytes(); }
-  const AttentionDims& dims() const { return dims_; }
 
  private:
   AttentionDims dims_;

@@ -26,8 +26,6 @@ class KVCache {
   float* keys(int64_t layer, int64_t b) const { return slot(keys_, layer, b); }
   float* values(int64_t layer, int64_t b) const { return slot(values_, layer, b); }
   int64_t sequence_stride() const { return capacity_ * kv_dim_; }  // floats from one sequence to the next
-  // Bytes held (for reports).
-  int64_t nbytes() const { return 2 * layers_ * batch_ * capacity_ * kv_dim_ * static_cast<int64_t>(sizeof(float)); }
 
  private:
   float* slot(const Tensor& t, int64_t layer, int64_t b) const {

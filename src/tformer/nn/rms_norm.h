@@ -16,7 +16,6 @@ class RmsNorm {
   // y = weight · x / rms(x), row by row; y may alias x.
   void forward(const float* x, int64_t rows, float* y) const;
   int64_t dim() const { return weight_.value.dim(0); }
-  void parameters(ParameterList& out) { out.push_back(&weight_); }
 
  private:
   Parameter weight_;

@@ -17,7 +17,6 @@ class RotaryEmbedding {
   // Rotates `heads` head vectors (head_dim floats, consecutive) in each of
   // `rows` rows (row_stride floats apart), row r at positions[r].
   void apply(float* x, int64_t rows, int64_t row_stride, int64_t heads, const int64_t* positions) const;
-  int64_t head_dim() const { return tables_.head_dim; }
 
  private:
   Tensor cos_, sin_;

@@ -60,7 +60,6 @@ class StreamDecoder {
   std::string push(std::string_view bytes);
   // The rest of the stream: what an unfinished character held back, replaced.
   std::string finish();
-  void reset() { pending_.clear(); }
 
  private:
   std::string pending_;  // the start of a character still incomplete (at most 3 bytes)
