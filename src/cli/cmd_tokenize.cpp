@@ -14,8 +14,6 @@
 #include "cli/common.h"
 #include "tformer/core/error.h"
 #include "tformer/tokenizers/bert_tokenizer.h"
-#include "tformer/tokenizers/gpt2_tokenizer.h"
-#include "tformer/tokenizers/sentencepiece_tokenizer.h"
 #include "tformer/tokenizers/tokenizer.h"
 #include "tformer/tokenizers/unicode.h"
 
@@ -64,24 +62,16 @@ tk::Encoding encode_one(const tk::BertTokenizer& tokenizer, const TokenizeArgs& 
   return tokenizer.encode_pair(std::string_view(text).substr(0, tab), std::string_view(text).substr(tab + 1), options);
 }
 
-// A decoder's tokenizer (GPT-2 or SentencePiece files), rather than BERT's.
-bool is_decoder_tokenizer(const std::filesystem::path& path) {
-  const std::filesystem::path dir = std::filesystem::is_directory(path) ? path : path.parent_path();
-  return tk::Gpt2Tokenizer::recognizes(dir) || tk::SentencePieceTokenizer::recognizes(dir);
-}
-
 void run_tokenize(const TokenizeArgs& args) {
   const std::filesystem::path path = resolve_model_dir(args.model);
+  // A decoder's tokenizer (GPT-2 or SentencePiece files), else BERT's.
+  std::unique_ptr<tk::Tokenizer> decoder = tk::find_tokenizer(path);
   std::optional<tk::BertTokenizer> bert;
-  std::unique_ptr<tk::Tokenizer> decoder;
-  if (is_decoder_tokenizer(path)) {
+  if (decoder)
     TF_CHECK(!args.pair && !args.max_length, "--pair and --max-length apply to BERT tokenizers; "
-                                                 << path.string() << " holds a " << tk::load_tokenizer(path)->kind()
-                                                 << " tokenizer");
-    decoder = tk::load_tokenizer(path);
-  } else {
+                                                 << path.string() << " holds a " << decoder->kind() << " tokenizer");
+  else
     bert = tk::BertTokenizer::from_pretrained(path);
-  }
   const bool from_stdin = args.texts.empty();
   const std::vector<std::string> texts = from_stdin ? read_stdin_lines() : args.texts;
   for (size_t i = 0; i < texts.size(); ++i) {

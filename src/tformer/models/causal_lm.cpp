@@ -60,37 +60,53 @@ std::optional<fs::path> llama2c_file_in(const fs::path& dir) {
   }
   return found;
 }
+
+// Where a decoder's weights and config are: a llama2.c file (the path, or
+// the one in a directory without config.json), or a config.json's model_type
+// ("" when the path holds neither; the type as written, even an unknown one).
+struct DecoderFiles {
+  std::optional<fs::path> llama2c;
+  fs::path config_path;
+  nlohmann::json config;
+  std::string model_type;
+};
+
+DecoderFiles find_decoder_files(const fs::path& path) {
+  DecoderFiles f;
+  if (!fs::is_directory(path)) {
+    if (io::is_llama2c_model_file(path)) f.llama2c = path;
+    return f;
+  }
+  f.config_path = path / "config.json";
+  if (!fs::exists(f.config_path)) {
+    f.llama2c = llama2c_file_in(path);
+    return f;
+  }
+  f.config = io::read_json_file(f.config_path);
+  TF_CHECK(f.config.is_object(), f.config_path.string() << ": expected a JSON object");
+  f.model_type = io::json_field<std::string>(f.config, "model_type", "", f.config_path.string());
+  return f;
+}
+
 }  // namespace
 
 std::unique_ptr<CausalLM> load_causal_lm(const fs::path& path) {
+  const DecoderFiles f = find_decoder_files(path);
+  if (f.llama2c) return LlamaForCausalLM::from_llama2c(*f.llama2c);
   if (!fs::is_directory(path)) {
     TF_CHECK(fs::exists(path), path.string() << ": no such file or directory");
-    TF_CHECK(io::is_llama2c_model_file(path),
-             path.string() << ": not a llama2.c model file (and not a model directory with a config.json)");
-    return LlamaForCausalLM::from_llama2c(path);
+    TF_FAIL(path.string() << ": not a llama2.c model file (and not a model directory with a config.json)");
   }
-  const fs::path config_path = path / "config.json";
-  if (!fs::exists(config_path)) {
-    if (auto file = llama2c_file_in(path)) return LlamaForCausalLM::from_llama2c(*file);
-    TF_FAIL(path.string() << ": no config.json, nor a llama2.c model file");
-  }
-  const nlohmann::json config = io::read_json_file(config_path);
-  TF_CHECK(config.is_object(), config_path.string() << ": expected a JSON object");
-  const std::string type = io::json_field<std::string>(config, "model_type", "", config_path.string());
-  if (type == "gpt2") return Gpt2LMHeadModel::from_pretrained(path, config);
-  if (type == "llama") return LlamaForCausalLM::from_pretrained(path, config);
-  TF_FAIL(config_path.string() << ": field 'model_type' is '" << type
-                               << "': text generation supports 'gpt2' and 'llama'");
+  TF_CHECK(!f.config.is_null(), path.string() << ": no config.json, nor a llama2.c model file");
+  if (f.model_type == "gpt2") return Gpt2LMHeadModel::from_pretrained(path, f.config);
+  if (f.model_type == "llama") return LlamaForCausalLM::from_pretrained(path, f.config);
+  TF_FAIL(f.config_path.string() << ": field 'model_type' is '" << f.model_type
+                                 << "': text generation supports 'gpt2' and 'llama'");
 }
 
 bool is_causal_lm(const fs::path& path) {
-  if (!fs::is_directory(path)) return io::is_llama2c_model_file(path);
-  const fs::path config_path = path / "config.json";
-  if (!fs::exists(config_path)) return llama2c_file_in(path).has_value();
-  const nlohmann::json config = io::read_json_file(config_path);
-  const std::string type =
-      config.is_object() ? io::json_field<std::string>(config, "model_type", "", config_path.string()) : "";
-  return type == "gpt2" || type == "llama";
+  const DecoderFiles f = find_decoder_files(path);
+  return f.llama2c || f.model_type == "gpt2" || f.model_type == "llama";
 }
 
 }  // namespace tformer::models

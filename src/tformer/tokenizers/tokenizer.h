@@ -48,6 +48,8 @@ class Tokenizer {
 // one beside a llama2.c model file (tokenizer.model, or llama2.c's tok*.bin).
 // Throws tformer::Error naming the directory when it holds none tformer reads.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_path);
+// The same, or null when the files for neither are there (a BERT directory's).
+std::unique_ptr<Tokenizer> find_tokenizer(const std::filesystem::path& model_path);
 
 // Turns a stream of token byte strings into valid UTF-8 text as soon as each
 // character is complete: a character split over several tokens is held back
