@@ -169,10 +169,8 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
     if (stream && ready > s.streamed) stream(b, std::string_view(s.text).substr(s.streamed, ready - s.streamed));
     s.streamed = std::max(s.streamed, ready);
   };
-  auto choose = [&](int64_t b, float* row) {
-    Sequence& s = seqs[b];
-    if (!s.done) append(b, s.sampler.next(row, vocab, s.ids));
-  };
+  // Sequence b's next token, from its row of logits (b is not done: the loops below skip finished ones).
+  auto choose = [&](int64_t b) { append(b, seqs[b].sampler.next(logits.data() + b * vocab, vocab, seqs[b].ids)); };
   auto all_done = [&] { return std::all_of(seqs.begin(), seqs.end(), [](const Sequence& s) { return s.done; }); };
   if (options.max_new_tokens == 0)
     for (int64_t b = 0; b < batch; ++b) finish(seqs[b], b, "length");
@@ -195,14 +193,13 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
     }
     const nn::DecodeStep step{batch, tokens, start.data(), positions.data(), key_mask.data(), capacity, tokens};
     model_->forward(step_ids.data(), step, cache_, logit_rows.data(), batch, logits.data());
-    return tokens;
   };
 
   auto t0 = Clock::now();
   if (!all_done()) {
     for (const Sequence& s : seqs) stats_.prompt_tokens += static_cast<int64_t>(s.prompt_len);
     full_forward();
-    for (int64_t b = 0; b < batch; ++b) choose(b, logits.data() + b * vocab);
+    for (int64_t b = 0; b < batch; ++b) choose(b);
   }
   stats_.prefill_seconds = seconds_since(t0);
 
@@ -228,7 +225,7 @@ std::vector<Generation> TextGenerationPipeline::generate_ids(const std::vector<s
     for (int64_t b = 0; b < batch; ++b) {
       if (seqs[b].done) continue;
       ++stats_.decode_tokens;
-      choose(b, logits.data() + b * vocab);
+      choose(b);
     }
   }
   stats_.decode_seconds = seconds_since(t0);
