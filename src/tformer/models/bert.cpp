@@ -10,6 +10,7 @@
 #include "tformer/io/safetensors.h"
 #include "tformer/kernels/attention.h"
 #include "tformer/kernels/gemm.h"
+#include "tformer/models/config_labels.h"
 #include "tformer/nn/random_init.h"
 
 namespace tformer::models {
@@ -26,7 +27,6 @@ constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxIntermediateSize = int64_t(1) << 20;
 constexpr int64_t kMaxPositions = int64_t(1) << 20;
 constexpr int64_t kMaxTypeVocabSize = int64_t(1) << 16;
-constexpr int64_t kMaxLabels = int64_t(1) << 16;
 
 int64_t positive(const nlohmann::json& j, const char* name, int64_t fallback, int64_t max,
                  const std::string& source) {
@@ -74,27 +74,7 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   TF_CHECK(pos == "absolute", source << ": position_embedding_type '" << pos
                                      << "' is not supported (only 'absolute')");
 
-  // Labels: id2label wins; else num_labels (default 2) with LABEL_i names.
-  if (auto it = j.find("id2label"); it != j.end() && it->is_object() && !it->empty()) {
-    TF_CHECK(static_cast<int64_t>(it->size()) <= kMaxLabels,
-             source << ": field 'id2label' has " << it->size() << " labels, more than " << kMaxLabels);
-    c.id2label.assign(it->size(), "");
-    std::vector<bool> seen(it->size(), false);
-    for (auto& [key, value] : it->items()) {
-      const std::optional<int64_t> id = io::json_key_to_int(key, kMaxLabels);
-      TF_CHECK(id, source << ": field 'id2label': key '" << key << "' is not a label id (0, 1, ...)");
-      TF_CHECK(*id < static_cast<int64_t>(c.id2label.size()) && !seen[*id] && value.is_string(),
-               source << ": field 'id2label': entry '" << key
-                      << "' is out of range, repeated or not a string (ids must be 0 to "
-                      << c.id2label.size() - 1 << ", each once)");
-      seen[*id] = true;
-      c.id2label[*id] = value.get<std::string>();
-    }
-  } else {
-    const int64_t n = positive(j, "num_labels", 2, kMaxLabels, source);
-    c.id2label.clear();
-    for (int64_t i = 0; i < n; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
-  }
+  c.id2label = read_id2label(j, source);
   return c;
 }
 
