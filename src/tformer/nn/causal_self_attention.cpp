@@ -8,11 +8,6 @@
 
 namespace tformer::nn {
 
-void AttentionScratch::reserve(int64_t rows, const AttentionDims& dims) {
-  ensure_capacity(qkv, rows * dims.qkv_dim());
-  ensure_capacity(context, rows * dims.q_dim());
-}
-
 CausalSelfAttention CausalSelfAttention::load_separate(const io::WeightView& vb, const AttentionDims& dims,
                                                        bool bias) {
   CausalSelfAttention a;

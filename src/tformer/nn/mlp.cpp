@@ -12,6 +12,15 @@ Mlp Mlp::load_conv1d(const io::WeightView& vb, int64_t hidden, int64_t inner, ke
   return m;
 }
 
+Mlp Mlp::load(const io::WeightView& fc, const io::WeightView& proj, int64_t hidden, int64_t inner,
+              kernels::Activation act) {
+  Mlp m;
+  m.fc_ = Linear::load(fc, hidden, inner);
+  m.proj_ = Linear::load(proj, inner, hidden);
+  m.act_ = act;
+  return m;
+}
+
 void Mlp::forward(const float* x, int64_t rows, Tensor& inner, float* residual) const {
   ensure_capacity(inner, rows * fc_.out_features());
   fc_.forward(x, rows, inner.data<float>(), act_);

@@ -1,6 +1,6 @@
-// The feed-forward blocks of decoders, each adding its output into the
-// residual stream:
-//   Mlp (GPT-2):            proj(act(fc(x)))              c_fc, c_proj (Conv1D)
+// The feed-forward blocks of transformer layers, each adding its output into
+// the residual stream:
+//   Mlp (GPT-2, ViT):       proj(act(fc(x)))              c_fc, c_proj (Conv1D) or two Linears
 //   GatedMlp (Llama's SwiGLU): down(act(gate(x)) · up(x))  gate_proj, up_proj, down_proj
 #pragma once
 #include <cstdint>
@@ -16,6 +16,9 @@ class Mlp {
  public:
   Mlp() = default;
   static Mlp load_conv1d(const io::WeightView& vb, int64_t hidden, int64_t inner, kernels::Activation act);
+  // Two Linears (ViT's intermediate.dense and output.dense).
+  static Mlp load(const io::WeightView& fc, const io::WeightView& proj, int64_t hidden, int64_t inner,
+                  kernels::Activation act);
   // x [rows, hidden]; inner [rows, inner] scratch; residual += the block's output.
   void forward(const float* x, int64_t rows, Tensor& inner, float* residual) const;
   void set_weight_format(kernels::GemmFormat format);
