@@ -22,6 +22,15 @@ Linear Linear::load_conv1d(const io::WeightView& vb, int64_t in_features, int64_
   return l;
 }
 
+Linear Linear::load_flattened(const io::WeightView& vb, const Shape& stored) {
+  Linear l;
+  const int64_t out = stored[0], in = stored.numel() / out;
+  l.weight_ = {vb.full_name("weight"), vb.get("weight", stored).reshape({out, in}), {}, true};
+  l.bias_ = {vb.full_name("bias"), vb.get("bias", {out}), {}, false};
+  l.pack();
+  return l;
+}
+
 void Linear::pack(kernels::GemmFormat format) {
   // [out, in] row-major is op(B) = Wᵀ; a Conv1D's transposed view is B itself.
   const bool conv1d_view = !weight_.value.is_contiguous();

@@ -30,6 +30,10 @@ class Linear {
   // GPT-2's Conv1D: the same map with its weight stored [in_features,
   // out_features]; transposed once at load into a Linear's layout.
   static Linear load_conv1d(const io::WeightView& vb, int64_t in_features, int64_t out_features);
+  // A weight stored with more dimensions, its first the outputs (a Conv2d's
+  // [out, C, kh, kw], applied to flattened patches as ViT's patch
+  // embedding), used as [out, the rest flattened]; with a bias.
+  static Linear load_flattened(const io::WeightView& vb, const Shape& stored);
 
   // x [rows, in] → y [rows, out], optionally through an activation (fused
   // into the GEMM: each output tile is activated while in cache).
