@@ -245,24 +245,28 @@ void unpremultiply_alpha(Image& image) {
   }
 }
 
-void check_size(int64_t width, int64_t height, const char* what) {
+void check_size(int64_t width, int64_t height, std::string_view what) {
   TF_CHECK(width >= 1 && height >= 1 && width <= kMaxImageSide && height <= kMaxImageSide,
-           "resize: " << what << " size " << width << "x" << height << ": width and height must be in [1, "
-                      << kMaxImageSide << "]");
-  TF_CHECK(width * height <= kMaxImagePixels, "resize: " << what << " size " << width << "x" << height
-                                                         << " is over " << kMaxImagePixels << " pixels");
+           what << " size " << width << "x" << height << ": width and height must be in [1, " << kMaxImageSide
+                << "]");
+  TF_CHECK(width * height <= kMaxImagePixels,
+           what << " size " << width << "x" << height << " is over " << kMaxImagePixels << " pixels");
 }
 
 }  // namespace
 
+void check_image(const Image& image, std::string_view what) {
+  check_size(image.width, image.height, what);
+  TF_CHECK(image.channels >= 1 && image.channels <= 4,
+           what << ": an image of " << image.channels << " channels (1 to 4 are supported)");
+  TF_CHECK(image.pixels.size() == static_cast<size_t>(image.width * image.height * image.channels),
+           what << ": a " << image.width << "x" << image.height << "x" << image.channels << " image holds "
+                << image.pixels.size() << " bytes");
+}
+
 Image resize(const Image& src, int64_t width, int64_t height, Resample filter) {
-  check_size(src.width, src.height, "source");
-  check_size(width, height, "target");
-  TF_CHECK(src.channels >= 1 && src.channels <= 4,
-           "resize: an image of " << src.channels << " channels (1 to 4 are supported)");
-  TF_CHECK(src.pixels.size() == static_cast<size_t>(src.width * src.height * src.channels),
-           "resize: a " << src.width << "x" << src.height << "x" << src.channels << " image holds "
-                        << src.pixels.size() << " bytes");
+  check_image(src, "resize: source");
+  check_size(width, height, "resize: target");
   const int filter_index = static_cast<int>(filter);
   TF_CHECK(filter_index >= 0 && filter_index < kResampleFilters, "resize: unknown filter " << filter_index);
   if (width == src.width && height == src.height) return src;

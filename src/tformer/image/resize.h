@@ -15,6 +15,7 @@
 // - the same size returns a copy, whatever the filter.
 #pragma once
 #include <cstdint>
+#include <string_view>
 
 #include "tformer/image/image.h"
 
@@ -29,6 +30,10 @@ inline constexpr int kResampleFilters = 6;
 // pixels (1 GiB at 4 channels). Photos are far smaller; a size from an untrusted config is not.
 inline constexpr int64_t kMaxImageSide = int64_t(1) << 20;
 inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
+
+// Throws tformer::Error "<what>: ..." unless `image` is one resize() reads: sides within the bounds
+// above, 1 to 4 channels, and a pixel buffer of width · height · channels bytes.
+void check_image(const Image& image, std::string_view what);
 
 // `src` resized to width × height. Throws tformer::Error for a size outside the bounds above, a source
 // with 0 or more than 4 channels or whose pixel buffer does not hold width · height · channels bytes,
