@@ -74,8 +74,8 @@ TEST(ViTImageProcessor, ReadsTheSharedFixtureConfigs) {
   }
 }
 
-TEST(ViTImageProcessor, DefaultsAreTransformersAndNullMeansTheDefault) {
-  for (const char* text : {R"({})", R"({"size": null, "resample": null, "image_mean": null, "do_resize": null})"}) {
+TEST(ViTImageProcessor, DefaultsAreTransformers) {
+  for (const char* text : {R"({})", R"({"size": null, "resample": null, "image_mean": null, "image_std": null})"}) {
     const ViTImageProcessor processor = parse(text);
     EXPECT_TRUE(processor.do_resize && processor.do_rescale && processor.do_normalize) << text;
     EXPECT_EQ(processor.height, 224) << text;
@@ -88,6 +88,14 @@ TEST(ViTImageProcessor, DefaultsAreTransformersAndNullMeansTheDefault) {
   EXPECT_EQ(parse(R"({"size": 48})").width, 48);
   EXPECT_EQ(parse(R"({"image_std": 2})").image_std, (std::array<double, 3>{2, 2, 2}));
   EXPECT_EQ(parse(R"({"feature_extractor_type": "ViTFeatureExtractor", "resample": 5})").resample, Resample::Hamming);
+}
+
+TEST(ViTImageProcessor, NullStepFlagsTurnTheStepOffAsNoneDoes) {
+  const ViTImageProcessor processor = parse(R"({"do_resize": null, "do_rescale": null, "do_normalize": null,
+                                                "rescale_factor": null})");
+  EXPECT_FALSE(processor.do_resize || processor.do_rescale || processor.do_normalize);
+  EXPECT_NE(parse_error(R"({"rescale_factor": null})").find("'rescale_factor' is null, and do_rescale is on"),
+            std::string::npos);
 }
 
 TEST(ViTImageProcessor, RefusesBadConfigsNamingTheFileAndField) {

@@ -71,6 +71,13 @@ std::array<double, 3> read_per_channel(const json& config, const char* key, cons
   return values;
 }
 
+// do_resize, do_rescale, do_normalize: null is None to transformers, which skips the step.
+bool read_step_flag(const json& config, const char* key, bool fallback, const std::string& source) {
+  auto it = config.find(key);
+  if (it != config.end() && it->is_null()) return false;
+  return io::json_field<bool>(config, key, fallback, source);
+}
+
 }  // namespace
 
 ViTImageProcessor ViTImageProcessor::from_json(const json& config, const std::string& source) {
@@ -78,16 +85,20 @@ ViTImageProcessor ViTImageProcessor::from_json(const json& config, const std::st
   check_processor_type(config, "image_processor_type", source);
   check_processor_type(config, "feature_extractor_type", source);
   ViTImageProcessor processor;
-  processor.do_resize = io::json_field<bool>(config, "do_resize", processor.do_resize, source);
+  processor.do_resize = read_step_flag(config, "do_resize", processor.do_resize, source);
   read_size(config, source, processor);
   if (auto filter = io::json_int_field(config, "resample", 0, kResampleFilters - 1, source)) {
     processor.resample = static_cast<Resample>(*filter);
   }
-  processor.do_rescale = io::json_field<bool>(config, "do_rescale", processor.do_rescale, source);
+  processor.do_rescale = read_step_flag(config, "do_rescale", processor.do_rescale, source);
+  // transformers refuses a null factor only when it would rescale.
+  const auto factor = config.find("rescale_factor");
+  TF_CHECK(!processor.do_rescale || factor == config.end() || !factor->is_null(),
+           source << ": field 'rescale_factor' is null, and do_rescale is on");
   processor.rescale_factor = io::json_field<double>(config, "rescale_factor", processor.rescale_factor, source);
   TF_CHECK(std::isfinite(processor.rescale_factor) && processor.rescale_factor > 0,
            source << ": field 'rescale_factor' must be a positive number, got " << processor.rescale_factor);
-  processor.do_normalize = io::json_field<bool>(config, "do_normalize", processor.do_normalize, source);
+  processor.do_normalize = read_step_flag(config, "do_normalize", processor.do_normalize, source);
   processor.image_mean = read_per_channel(config, "image_mean", processor.image_mean, false, source);
   processor.image_std = read_per_channel(config, "image_std", processor.image_std, true, source);
   return processor;

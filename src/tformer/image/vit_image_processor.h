@@ -28,7 +28,9 @@ namespace tformer::image {
 inline constexpr int64_t kMaxProcessorSide = 8192;
 
 struct ViTImageProcessor {
-  // transformers' defaults, for the fields a config leaves out (or sets to null).
+  // transformers' defaults, for the fields a config leaves out. A null do_resize, do_rescale or
+  // do_normalize turns its step off (transformers tests None as false); a null rescale_factor is
+  // refused when do_rescale is on; other nulls are the defaults.
   bool do_resize = true;
   int64_t height = 224, width = 224;
   Resample resample = Resample::Bilinear;
