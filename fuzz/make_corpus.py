@@ -153,6 +153,22 @@ def config_seeds():
                                                    "max_position_embeddings": 64, "type_vocab_size": 1}))
 
 
+def image_processor_config_seeds():
+    t = "fuzz_image_processor_config"
+    vit_tiny = os.path.join(SHARED, "fixtures", "vit-tiny")
+    write(t, "vit_tiny.json", read(os.path.join(vit_tiny, "preprocessor_config.json")))
+    write(t, "vit_tiny_224.json", read(os.path.join(vit_tiny, "preprocessor_config_224.json")))
+    write(t, "empty.json", "{}")
+    # Old ViTFeatureExtractor configs: size as an int, no rescale fields.
+    write(t, "feature_extractor.json", json.dumps({"feature_extractor_type": "ViTFeatureExtractor", "size": 16,
+                                                   "resample": 3, "image_mean": 0.5, "image_std": 0.5}))
+    write(t, "no_resize.json", json.dumps({"do_resize": False, "do_rescale": False, "image_mean": [1, 2, 3],
+                                           "image_std": [4, 5, 6], "size": [8, 12]}))
+    # A near-miss: a CLIP-style size that ViTImageProcessor refuses.
+    write(t, "shortest_edge.json", json.dumps({"image_processor_type": "ViTImageProcessor",
+                                               "size": {"shortest_edge": 224}, "resample": 1}))
+
+
 # ---------------------------------------------------------------- tokenizers
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -303,6 +319,7 @@ def main():
     torch_seeds()
     index_seeds()
     config_seeds()
+    image_processor_config_seeds()
     tokenizer_seeds()
     encode_seeds()
     dataset_seeds()

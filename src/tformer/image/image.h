@@ -3,6 +3,7 @@
 // (HWC, the layout of a PIL image's bytes and of numpy.asarray(img)).
 // Decoders (image/decode.h) always give RGB: channels = 3.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
