@@ -10,7 +10,8 @@
 #   scripts/setup.sh --fuzz    also clang and libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libutf8proc-dev
-          nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev zlib1g-dev)
+          nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev zlib1g-dev
+          libpng-dev libjpeg62-turbo-dev)
 bench=0
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev)
