@@ -100,7 +100,9 @@ TEST(ImageIO, ExifOrientationAsPilReadsIt) {
       tiff.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     const std::optional<int> got = image::exif_orientation(tiff);
     EXPECT_EQ(got.has_value(), c["present"].get<bool>()) << c["name"];
-    if (got) EXPECT_EQ(*got, c["orientation"].get<int>()) << c["name"];
+    if (got) {
+      EXPECT_EQ(*got, c["orientation"].get<int>()) << c["name"];
+    }
   }
 }
 

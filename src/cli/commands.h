@@ -13,5 +13,6 @@ void register_convert(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_generate(CLI::App& app);
+void register_image(CLI::App& app);
 
 }  // namespace tformer::cli

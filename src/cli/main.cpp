@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   tformer::cli::register_train(app);
   tformer::cli::register_eval(app);
   tformer::cli::register_generate(app);
+  tformer::cli::register_image(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

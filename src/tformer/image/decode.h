@@ -43,12 +43,6 @@
 
 namespace tformer::image {
 
-// The most pixels (width × height) a decoder accepts, checked from the header
-// before anything is allocated: PIL's own decompression-bomb limit (it raises
-// DecompressionBombError past 2 × Image.MAX_IMAGE_PIXELS), so that tformer
-// decodes what transformers can load. The RGB result is then at most 512 MiB.
-inline constexpr int64_t kMaxImagePixels = 2 * 89'478'485;
-
 // Scans a progressive JPEG may have: a real file has about ten; each scan
 // revisits the whole image, so thousands of empty ones from a few bytes are
 // a denial of service (libjpeg-turbo's own fuzzers stop at 500).

@@ -9,6 +9,13 @@
 
 namespace tformer::image {
 
+// The most pixels (width × height) an image may have: decoders refuse more
+// from the header, before anything is allocated, and resize() neither reads
+// nor makes more. PIL's own decompression-bomb limit (it raises
+// DecompressionBombError past 2 × Image.MAX_IMAGE_PIXELS), so that tformer
+// decodes what transformers can load; an RGB image is then at most 512 MiB.
+inline constexpr int64_t kMaxImagePixels = 2 * 89'478'485;
+
 struct Image {
   int64_t width = 0, height = 0;
   int channels = 3;

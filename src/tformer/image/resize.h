@@ -27,9 +27,8 @@ inline constexpr int kResampleFilters = 6;
 
 // Bounds on every image resize() reads or makes: no side longer than kMaxImageSide, and no image (the
 // result, and the horizontally resized rows the vertical pass reads) of more than kMaxImagePixels
-// pixels (1 GiB at 4 channels). Photos are far smaller; a size from an untrusted config is not.
+// pixels (image.h). Photos are far smaller; a size from an untrusted config is not.
 inline constexpr int64_t kMaxImageSide = int64_t(1) << 20;
-inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
 
 // Throws tformer::Error "<what>: ..." unless `image` is one resize() reads: sides within the bounds
 // above, 1 to 4 channels, and a pixel buffer of width · height · channels bytes.
