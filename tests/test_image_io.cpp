@@ -152,6 +152,14 @@ TEST(ImageIO, HostileInputsAreClearErrors) {
   EXPECT_FALSE(error_of([] { image::load_image("/nonexistent/cat.png"); }).empty());
 }
 
+// Found by fuzz_png_decode: a 690-byte file whose zTXt chunk claims 1.7 GB,
+// which libpng allocated before finding the file too short.
+TEST(ImageIO, ChunkLengthsPastTheEndAreRefusedBeforeAllocating) {
+  const std::string message = error_of([] { image::load_image(data_dir() / "hostile" / "ztxt_claims_1.7_GB.png"); });
+  EXPECT_NE(message.find("ztxt_claims_1.7_GB.png"), std::string::npos) << message;
+  EXPECT_NE(message.find("zTXt"), std::string::npos) << message;
+}
+
 TEST(ImageIO, PngRoundTripIsExactAndAtomic) {
   const fs::path dir = fs::temp_directory_path() / "tformer_test_image_io";
   fs::remove_all(dir);
