@@ -104,57 +104,65 @@ void run_image_generate(const ImageArgs& a) {
                static_cast<long long>(g.mask.numel()), static_cast<double>(g.loss), output.string().c_str());
 }
 
-std::vector<fs::path> input_paths(const ImageArgs& a, const char* command) {
+// Runs a pipeline over the input images with a progress line, then prints
+// each image's result.
+template <class Pipeline, class Run, class Print>
+void run_over_images(const ImageArgs& a, const char* command, Run run, Print print) {
+  apply_threads(a.threads);
   TF_CHECK(!a.inputs.empty(), "image " << command << ": give at least one input image");
-  return {a.inputs.begin(), a.inputs.end()};
+  auto pipe = Pipeline::from_pretrained(required_model(a.model, command));
+  pipe.set_weight_format(parse_dtype(a.dtype));
+  const std::vector<fs::path> paths(a.inputs.begin(), a.inputs.end());
+  ProgressLine progress(command);
+  const auto results = run(pipe, paths, [&](size_t done, size_t total) { progress.update(done, total); });
+  progress.finish();
+  for (size_t i = 0; i < paths.size(); ++i) print(a.inputs[i], results[i]);
+  std::cout.flush();
+}
+
+void print_json(const nlohmann::ordered_json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 void run_image_classify(const ImageArgs& a) {
-  apply_threads(a.threads);
-  auto pipe = pipelines::ImageClassificationPipeline::from_pretrained(required_model(a.model, "classify"));
-  pipe.set_weight_format(parse_dtype(a.dtype));
-  const std::vector<fs::path> paths = input_paths(a, "classify");
-  ProgressLine progress("classify");
-  const auto results = pipe(paths, a.top_k, a.batch_size, [&](size_t d, size_t t) { progress.update(d, t); });
-  progress.finish();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    const pipelines::ImageClassification& r = results[i];
-    if (a.json) {
-      nlohmann::ordered_json top = nlohmann::ordered_json::array();
-      for (const auto& [label, score] : r.top_k) top.push_back({{"label", label}, {"score", score}});
-      const nlohmann::ordered_json j = {{"image", a.inputs[i]}, {"label", r.label}, {"score", r.score},
-                                        {"top_k", top},         {"logits", r.logits}};
-      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    } else {
-      std::printf("%s\t%s\t%.4f", a.inputs[i].c_str(), r.label.c_str(), static_cast<double>(r.score));
-      for (size_t k = 1; k < r.top_k.size(); ++k)
-        std::printf("\t%s %.4f", r.top_k[k].first.c_str(), static_cast<double>(r.top_k[k].second));
-      std::printf("\n");
-    }
+  run_over_images<pipelines::ImageClassificationPipeline>(
+      a, "classify",
+      [&](const auto& pipe, const auto& paths, const auto& progress) {
+        return pipe(paths, a.top_k, a.batch_size, progress);
+      },
+      [&](const std::string& image, const pipelines::ImageClassification& r) {
+        if (a.json) {
+          nlohmann::ordered_json top = nlohmann::ordered_json::array();
+          for (const auto& [label, score] : r.top_k) top.push_back({{"label", label}, {"score", score}});
+          print_json({{"image", image}, {"label", r.label}, {"score", r.score}, {"top_k", top}, {"logits", r.logits}});
+          return;
+        }
+        std::printf("%s\t%s\t%.4f", image.c_str(), r.label.c_str(), static_cast<double>(r.score));
+        for (size_t k = 1; k < r.top_k.size(); ++k)
+          std::printf("\t%s %.4f", r.top_k[k].first.c_str(), static_cast<double>(r.top_k[k].second));
+        std::printf("\n");
+      });
+}
+
+// The first values of an embedding, for a glance: "[768] 0.1234 -0.5678 0.9012 …".
+std::string preview(const std::vector<float>& v) {
+  std::string out = "[" + std::to_string(v.size()) + "]";
+  char number[32];
+  for (size_t i = 0; i < std::min<size_t>(3, v.size()); ++i) {
+    std::snprintf(number, sizeof number, " %.4f", static_cast<double>(v[i]));
+    out += number;
   }
-  std::cout.flush();
+  return out + (v.size() > 3 ? " …" : "");
 }
 
 void run_image_features(const ImageArgs& a) {
-  apply_threads(a.threads);
-  auto pipe = pipelines::ImageFeaturesPipeline::from_pretrained(required_model(a.model, "features"));
-  pipe.set_weight_format(parse_dtype(a.dtype));
-  const std::vector<fs::path> paths = input_paths(a, "features");
-  ProgressLine progress("features");
-  const auto results = pipe(paths, a.batch_size, [&](size_t d, size_t t) { progress.update(d, t); });
-  progress.finish();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    const pipelines::ImageFeatures& f = results[i];
-    if (a.json) {
-      const nlohmann::ordered_json j = {{"image", a.inputs[i]}, {"cls", f.cls}, {"mean", f.mean}};
-      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    } else {
-      std::printf("%s\tcls[%zu] %.4f %.4f %.4f …\tmean[%zu] %.4f %.4f %.4f …\n", a.inputs[i].c_str(), f.cls.size(),
-                  f.cls[0], f.cls[1 % f.cls.size()], f.cls[2 % f.cls.size()], f.mean.size(), f.mean[0],
-                  f.mean[1 % f.mean.size()], f.mean[2 % f.mean.size()]);
-    }
-  }
-  std::cout.flush();
+  run_over_images<pipelines::ImageFeaturesPipeline>(
+      a, "features",
+      [&](const auto& pipe, const auto& paths, const auto& progress) { return pipe(paths, a.batch_size, progress); },
+      [&](const std::string& image, const pipelines::ImageFeatures& f) {
+        if (a.json) return print_json({{"image", image}, {"cls", f.cls}, {"mean", f.mean}});
+        std::printf("%s\tcls%s\tmean%s\n", image.c_str(), preview(f.cls).c_str(), preview(f.mean).c_str());
+      });
 }
 
 // The options every image subcommand takes.

@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "tformer/core/tensor.h"
+#include "tformer/io/weight_source.h"
+#include "tformer/nn/linear.h"
 
 namespace tformer::nn {
 
@@ -20,5 +22,11 @@ struct AttentionScratch {
   Tensor qkv, context;
   void reserve(int64_t rows, const AttentionDims& dims);
 };
+
+// The query, key and value projections stored as three Linears under `vb`
+// (named q, k and v there), fused into one [q_dim + 2·kv_dim, hidden] Linear
+// so that one GEMM computes all three.
+Linear load_fused_qkv(const io::WeightView& vb, const char* q, const char* k, const char* v, const AttentionDims& dims,
+                      bool bias);
 
 }  // namespace tformer::nn

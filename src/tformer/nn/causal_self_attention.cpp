@@ -12,10 +12,7 @@ CausalSelfAttention CausalSelfAttention::load_separate(const io::WeightView& vb,
                                                        bool bias) {
   CausalSelfAttention a;
   a.dims_ = dims;
-  Linear q = Linear::load(vb.pp("q_proj"), dims.hidden, dims.q_dim(), bias);
-  Linear k = Linear::load(vb.pp("k_proj"), dims.hidden, dims.kv_dim(), bias);
-  Linear v = Linear::load(vb.pp("v_proj"), dims.hidden, dims.kv_dim(), bias);
-  a.qkv_ = Linear::fuse_outputs({&q, &k, &v});
+  a.qkv_ = load_fused_qkv(vb, "q_proj", "k_proj", "v_proj", dims, bias);
   a.output_ = Linear::load(vb.pp("o_proj"), dims.q_dim(), dims.hidden, bias);
   return a;
 }

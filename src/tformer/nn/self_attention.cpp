@@ -10,10 +10,7 @@ SelfAttention SelfAttention::load(const io::WeightView& projections, const io::W
                                   const AttentionDims& dims, bool qkv_bias) {
   SelfAttention a;
   a.dims_ = dims;
-  Linear q = Linear::load(projections.pp("query"), dims.hidden, dims.q_dim(), qkv_bias);
-  Linear k = Linear::load(projections.pp("key"), dims.hidden, dims.kv_dim(), qkv_bias);
-  Linear v = Linear::load(projections.pp("value"), dims.hidden, dims.kv_dim(), qkv_bias);
-  a.qkv_ = Linear::fuse_outputs({&q, &k, &v});
+  a.qkv_ = load_fused_qkv(projections, "query", "key", "value", dims, qkv_bias);
   a.output_ = Linear::load(output, dims.q_dim(), dims.hidden);
   return a;
 }
