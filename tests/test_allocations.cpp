@@ -11,6 +11,8 @@
 #include "tformer/core/thread_pool.h"
 #include "tformer/models/bert.h"
 #include "tformer/models/causal_lm.h"
+#include "tformer/models/vit.h"
+#include "tformer/models/vit_mae.h"
 #include "tformer/pipelines/sampling.h"
 
 namespace {
@@ -95,6 +97,33 @@ TEST(Allocations, RepeatedForwardsAllocateNothingInEveryDtype) {
       EXPECT_EQ(allocations_during([&] { model.forward({1, seq, ids.data(), types.data(), mask.data()}); }), 0)
           << dtype;
     }
+  }
+  ThreadPool::set_num_threads(ThreadPool::default_num_threads());
+}
+
+TEST(Allocations, VisionForwardsAllocateNothing) {
+#if !TFORMER_COUNTS_ALLOCATIONS
+  GTEST_SKIP() << "AddressSanitizer owns operator new";
+#endif
+  auto vit = models::ViTForImageClassification::from_pretrained(tformer::testing::fixtures_dir() / "vit-tiny");
+  auto mae = models::ViTMAEForPreTraining::from_pretrained(tformer::testing::fixtures_dir() / "vit-mae-tiny");
+  const Tensor pixels = Tensor::full({2, 3, 32, 32}, 0.25f), wide = Tensor::full({2, 3, 40, 64}, 0.5f);
+  const Tensor noise = mae.random_noise(2, 1);
+  for (int threads : {1, 2}) {
+    ThreadPool::set_num_threads(threads);
+    vit.forward(pixels);  // first calls of each shape size the buffers
+    vit.forward(wide, true);
+    mae.forward(pixels, noise);
+    EXPECT_EQ(allocations_during([&] {
+                for (int i = 0; i < 3; ++i) {
+                  vit.forward(pixels);
+                  mae.forward(pixels, noise);
+                }
+              }),
+              0)
+        << threads << " thread(s)";
+    // The interpolated positions of the last grid are kept.
+    EXPECT_EQ(allocations_during([&] { vit.forward(wide, true); }), 0) << threads << " thread(s)";
   }
   ThreadPool::set_num_threads(ThreadPool::default_num_threads());
 }

@@ -111,7 +111,10 @@ void ViTMAEForPreTraining::random_masking(const Tensor& noise, int64_t batch) co
     int64_t* shuffle = keep_ids_.data<int64_t>() + b * n;
     int64_t* restore = ids_restore_.data<int64_t>() + b * n;
     std::iota(shuffle, shuffle + n, int64_t(0));
-    std::stable_sort(shuffle, shuffle + n, [&](int64_t x, int64_t y) { return v[b * n + x] < v[b * n + y]; });
+    // Ties go to the lower index, as a stable sort would (std::stable_sort allocates).
+    const float* row = v + b * n;
+    std::sort(shuffle, shuffle + n,
+              [&](int64_t x, int64_t y) { return row[x] < row[y] || (row[x] == row[y] && x < y); });
     for (int64_t j = 0; j < n; ++j) restore[shuffle[j]] = j;
     for (int64_t i = 0; i < n; ++i) mask_.data<float>()[b * n + i] = restore[i] >= keep ? 1.0f : 0.0f;
   }
