@@ -158,6 +158,12 @@ TEST(ImageIO, ChunkLengthsPastTheEndAreRefusedBeforeAllocating) {
   const std::string message = error_of([] { image::load_image(data_dir() / "hostile" / "ztxt_claims_1.7_GB.png"); });
   EXPECT_NE(message.find("ztxt_claims_1.7_GB.png"), std::string::npos) << message;
   EXPECT_NE(message.find("zTXt"), std::string::npos) << message;
+  // And one after the image data, read by png_read_end, claiming 1.8 GB: the
+  // decode may keep the rows (PIL checks nothing past the image data) but
+  // must not allocate the claim.
+  const fs::path after = data_dir() / "hostile" / "chunk_after_image_claims_1.8_GB.png";
+  const std::string tail_message = error_of([&] { image::load_image(after); });
+  if (!tail_message.empty()) EXPECT_NE(tail_message.find(after.filename().string()), std::string::npos);
 }
 
 TEST(ImageIO, PngRoundTripIsExactAndAtomic) {

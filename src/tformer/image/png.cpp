@@ -204,28 +204,34 @@ void write_bytes(png_structp png, png_bytep data, size_t n) {
   if (w->out_of_memory) png_error(png, "out of memory");
 }
 
-// The chunks before the image data must lie within the file. libpng trusts
-// a chunk's length and allocates it before reading (a 700-byte file's zTXt
-// claiming 1.7 GB was allocated so); a length past the end is a file cut
-// short, which PIL refuses too.
-void check_chunks_before_image(const uint8_t* data, size_t size, const std::string& name) {
+// The bytes of the file libpng may read. It trusts a chunk's length and
+// allocates that much before reading (a 700-byte file's zTXt claiming 1.7 GB
+// was allocated so), so every chunk must lie within the file: one before the
+// image data that runs past the end is a file cut short, which PIL refuses
+// too; one after the image data (where PIL checks nothing) ends what libpng
+// is shown, as if the file stopped there.
+size_t readable_bytes(const uint8_t* data, size_t size, const std::string& name) {
+  bool image_seen = false;
   for (size_t at = 8; at + 8 <= size;) {
     const uint32_t length = uint32_t(data[at]) << 24 | uint32_t(data[at + 1]) << 16 | uint32_t(data[at + 2]) << 8 |
                             uint32_t(data[at + 3]);
     const std::string type(reinterpret_cast<const char*>(data + at + 4), 4);
-    if (type == "IDAT") return;
-    TF_CHECK(length <= size - at - 8 && size - at - 8 - length >= 4,
-             name << ": PNG chunk '" << type << "' at byte " << at << " claims " << length
-                  << " bytes, past the end of the file (" << size << " bytes): truncated or corrupt");
+    image_seen = image_seen || type == "IDAT";
+    if (length > size - at - 8 || size - at - 8 - length < 4) {
+      TF_CHECK(image_seen, name << ": PNG chunk '" << type << "' at byte " << at << " claims " << length
+                                << " bytes, past the end of the file (" << size << " bytes): truncated or corrupt");
+      return type == "IDAT" ? size : at;  // image data cut short: libpng reports it
+    }
+    if (type == "IEND") break;
     at += 12 + size_t(length);
   }
+  return size;
 }
 
 }  // namespace
 
 Decoded decode_png(const uint8_t* data, size_t size, const std::string& name, int64_t max_pixels) {
-  check_chunks_before_image(data, size, name);
-  PngReader r(data, size);
+  PngReader r(data, readable_bytes(data, size, name));
   r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r.message, on_error, on_warning);
   TF_CHECK(r.png != nullptr, name << ": cannot set up libpng");
   r.info = png_create_info_struct(r.png);
